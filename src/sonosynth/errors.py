@@ -1,0 +1,25 @@
+"""Errors a user can cause. The CLI prints their message on one line and exits 2."""
+
+
+class UserError(Exception):
+    """Base for every problem caused by input, options or missing files (not by a bug)."""
+
+
+class UnreadableInput(UserError):
+    """The input file is missing, empty, corrupt, truncated or of an unsupported kind."""
+
+
+class BadOption(UserError):
+    """A command-line option or API argument is out of range or inconsistent."""
+
+
+class OutputExists(UserError):
+    """The output path exists and overwriting was not asked for."""
+
+
+class MissingWeights(UserError):
+    """A weights file is missing, unreadable or does not match the model."""
+
+
+class MissingDependency(UserError):
+    """An optional extra (SimpleITK, lightning, ...) is needed but not installed."""

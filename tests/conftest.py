@@ -1,0 +1,32 @@
+"""Shared fixtures: the real data beside the project (skipped when absent) and pydicom's examples."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("SONOSYNTH_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data, or skip: a user's machine will not have it."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def pydicom_file():
+    """Path of one of pydicom's bundled test files, by name."""
+    from pydicom.data import get_testdata_file
+
+    def get(name: str) -> Path:
+        p = get_testdata_file(name)
+        if p is None:
+            pytest.skip(f"pydicom test file {name} not available")
+        return Path(p)
+
+    return get
