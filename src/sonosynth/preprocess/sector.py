@@ -1,0 +1,74 @@
+"""Scan-sector mask: the image region of a clip (fan or rectangle), without text, colour bars, ECG or logos.
+
+Ultrasound image content is speckle: it has local texture and, in a cine, it changes over
+time. Annotations are flat, sparse and static. We score every pixel by texture (+ motion),
+keep the largest connected blob, close its gaps and fill its convex hull: fans and
+rectangles are both convex, so the hull repairs dark regions inside the image (vessels,
+shadows, black lungs) that have no texture of their own.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..clip import Clip
+
+
+def sample_frames(clip: Clip | np.ndarray, n: int = 16) -> np.ndarray:
+    """At most n frames spread over the clip, as float32 luminance (T', H, W): enough to see
+    motion, cheap on long cines."""
+    f = clip.frames if isinstance(clip, Clip) else np.asarray(clip)
+    if f.ndim == 2:
+        f = f[None]
+    idx = np.unique(np.linspace(0, f.shape[0] - 1, min(n, f.shape[0])).round().astype(int))
+    f = f[idx].astype(np.float32)
+    if f.ndim == 4:
+        f = 0.299 * f[..., 0] + 0.587 * f[..., 1] + 0.114 * f[..., 2]
+    return f
+
+
+def _evidence(frames: np.ndarray) -> np.ndarray:
+    """Per-pixel evidence of image content: local texture and temporal change, both on [0, inf)."""
+    mean = frames.mean(axis=0)
+    k = 7
+    m1 = cv2.blur(mean, (k, k))
+    m2 = cv2.blur(mean * mean, (k, k))
+    texture = np.sqrt(np.maximum(m2 - m1 * m1, 0.0))
+    motion = frames.std(axis=0) if frames.shape[0] > 1 else np.zeros_like(mean)
+    motion = cv2.blur(motion, (k, k))
+    bright = cv2.blur(mean, (15, 15)) > 6.0  # the black surround of a fan is not image
+    return np.where(bright, np.maximum(texture, 2.0 * motion), 0.0)
+
+
+def sector_mask(clip: Clip | np.ndarray) -> np.ndarray:
+    """Bool (H, W): True inside the scan sector (fan or rectangle) of the clip."""
+    frames = sample_frames(clip)
+    _, h, w = frames.shape
+    ev = _evidence(frames)
+    cand = (ev > 3.0).astype(np.uint8)
+    r = max(3, int(round(min(h, w) / 60)))
+    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    cand = cv2.morphologyEx(cand, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    cand = cv2.morphologyEx(cand, cv2.MORPH_CLOSE, ker)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
+    if n <= 1:
+        return np.ones((h, w), bool)  # no texture anywhere: treat the whole frame as image
+    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    blob = (lab == best).astype(np.uint8)
+    pts = cv2.findNonZero(blob)
+    hull = cv2.convexHull(pts)
+    out = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(out, [hull.reshape(-1, 2)], 1)
+    return out.astype(bool)
+
+
+def sector_bbox(clip_or_mask: Clip | np.ndarray) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1), end-exclusive, of the sector (pass a bool mask or a clip)."""
+    m = clip_or_mask
+    if not (isinstance(m, np.ndarray) and m.dtype == bool and m.ndim == 2):
+        m = sector_mask(m)
+    ys = np.flatnonzero(m.any(axis=1))
+    xs = np.flatnonzero(m.any(axis=0))
+    if ys.size == 0:
+        return 0, m.shape[0], 0, m.shape[1]
+    return int(ys[0]), int(ys[-1]) + 1, int(xs[0]), int(xs[-1]) + 1
