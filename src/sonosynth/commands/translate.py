@@ -1,8 +1,41 @@
-"""CLI commands (filled in by its owner)."""
+"""`sonosynth translate`: colour-Doppler clip in, greyscale B-mode clip out."""
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
 
 import typer
 
 
+def translate_command(
+    src: Path = typer.Argument(..., help="Input clip (DICOM, mp4, avi, mov, png, npz, ...)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output clip; format from the extension (.mp4 .mkv .gif .npz .dcm .png)."),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="Weights (.safetensors with its .json); default: shipped small model."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    batch: int = typer.Option(8, "--batch", help="Frames per network call."),
+    mask: Optional[Path] = typer.Option(None, "--mask", help="Use this mask clip (255 = replace) instead of detecting colour."),
+    frame_by_frame: bool = typer.Option(False, "--frame-by-frame", help="Ignore other frames (the paper's setting; for comparison)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
+) -> None:
+    """Find the colour-Doppler pixels and rebuild the greyscale anatomy under them; every other pixel is kept."""
+    from ..io import read_clip, write_clip
+    from ..io.atomic import check_writable
+    from ..methods.translate.pipeline import translate
+
+    check_writable(out, overwrite)
+    clip = read_clip(src)
+    holes = None
+    if mask is not None:
+        from ..errors import BadOption
+
+        m = read_clip(mask)
+        if m.frames.shape[:3] != clip.frames.shape[:3]:
+            raise BadOption(f"mask {mask} has shape {m.frames.shape[:3]}, clip has {clip.frames.shape[:3]}")
+        holes = m.grey() >= 128
+    result = translate(clip, weights=weights, device=device, batch=batch, temporal=not frame_by_frame, holes=holes)
+    write_clip(result, out, overwrite=overwrite)
+    typer.echo(f"wrote {out} ({result.n_frames} frames, {result.width}x{result.height}, {result.fps:g} fps)")
+
+
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("translate")(translate_command)

@@ -1,0 +1,93 @@
+"""Configuration of the CFD→greyscale translation model: frozen dataclasses with presets."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ...errors import BadOption
+
+
+@dataclass(frozen=True)
+class TranslateConfig:
+    """Everything that defines a model and its training; saved beside the weights."""
+
+    # model
+    width: int = 16                 # base channels of the coarse network
+    refine_width: int = 16          # base channels of the refinement network
+    dilations: tuple[int, ...] = (2, 4, 8, 16)
+    horizon: int = 12               # frames searched each way for a pixel visible in another frame
+    temporal: bool = True           # False: frame-by-frame model (the paper's setting)
+    # data and training
+    crop: int = 96                  # training crop side (native pixels; the network is fully convolutional)
+    batch: int = 8
+    steps: int = 3000
+    lr: float = 2e-4
+    lr_d: float = 2e-4
+    temporal_dropout: float = 0.2   # share of samples trained without temporal input (the ablation mode)
+    w_hole: float = 6.0             # L1 inside the hole
+    w_valid: float = 1.0            # L1 outside the hole (keeps the network's output sane at the seam)
+    w_temporal: float = 2.0         # consecutive-output consistency inside the hole
+    w_adv: float = 0.01             # hinge GAN (SN-PatchGAN over two consecutive frames)
+    w_perceptual: float = 0.05      # I3D early-layer features (spatio-temporal)
+    perceptual: str = "i3d"         # "i3d", "none", or a path to a VGG-16 safetensors file
+    disc_width: int = 32
+    ckpt_every: int = 250
+    seed: int = 0
+    num_workers: int = 0
+    # inference
+    max_side: int = 256             # crops larger than this are downscaled for the network
+
+    @classmethod
+    def small(cls) -> "TranslateConfig":
+        """CPU preset: trains on a 2-core laptop in about two hours, runs ≥25 frames/s at 112²."""
+        return cls()
+
+    @classmethod
+    def full(cls) -> "TranslateConfig":
+        """GPU preset: wider networks, 256² crops, longer training."""
+        return cls(width=48, refine_width=32, crop=256, batch=16, steps=60000, horizon=16, ckpt_every=2000,
+                   num_workers=4, max_side=512)
+
+    @classmethod
+    def tiny(cls) -> "TranslateConfig":
+        """For tests: a few seconds of training."""
+        return cls(width=4, refine_width=4, dilations=(2, 4), crop=32, batch=2, steps=4, horizon=3,
+                   disc_width=4, ckpt_every=2, perceptual="none")
+
+    @classmethod
+    def preset(cls, name: str) -> "TranslateConfig":
+        presets = {"small": cls.small, "full": cls.full, "tiny": cls.tiny}
+        if name not in presets:
+            raise BadOption(f"unknown preset {name!r}; choose one of {', '.join(presets)}")
+        return presets[name]()
+
+    def override(self, **fields: Any) -> "TranslateConfig":
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            raise BadOption(f"unknown config field(s): {', '.join(unknown)}")
+        if "dilations" in fields:
+            fields["dilations"] = tuple(int(d) for d in fields["dilations"])
+        return dataclasses.replace(self, **fields)
+
+    def with_yaml(self, path: str | Path) -> "TranslateConfig":
+        try:
+            data = yaml.safe_load(Path(path).read_text()) or {}
+        except (OSError, yaml.YAMLError) as e:
+            raise BadOption(f"cannot read config {path}: {e}") from None
+        if not isinstance(data, dict):
+            raise BadOption(f"config {path} must be a mapping of field: value")
+        return self.override(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["dilations"] = list(self.dilations)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TranslateConfig":
+        return cls().override(**data)

@@ -1,0 +1,153 @@
+"""Training samples for the translation model: greyscale clips in, (frames, holes) windows out.
+
+No paired data is needed: holes come from the synthesiser's CFD-shaped training masks, and the
+truth under them is the clip itself. Every sample is drawn from a generator seeded by its global
+index, so a resumed run sees exactly the samples an uninterrupted one would.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from ...errors import BadOption, UserError
+from ...progress import progress
+
+CLIP_SUFFIXES = {".mp4", ".avi", ".mov", ".mpeg", ".mpg", ".mkv", ".gif", ".dcm", ".npz", ".mha", ".mhd"}
+
+
+def list_training_clips(data: str | Path, exclude: Sequence[str] = ()) -> list[Path]:
+    """Clips in a folder (recursively) or named in a manifest (.txt: one path a line; .csv: a `file` column)."""
+    data = Path(data)
+    excluded = set(exclude)
+    if data.is_dir():
+        paths = sorted(p for p in data.rglob("*") if p.suffix.lower() in CLIP_SUFFIXES)
+    elif data.suffix.lower() == ".csv":
+        with data.open(newline="") as f:
+            paths = [data.parent / row["file"] for row in csv.DictReader(f)]
+    elif data.suffix.lower() == ".txt":
+        paths = [data.parent / line.strip() for line in data.read_text().splitlines() if line.strip()]
+    else:
+        raise BadOption(f"--data must be a folder of clips or a .txt/.csv manifest, got {data}")
+    paths = [p for p in paths if p.name not in excluded]
+    if not paths:
+        raise BadOption(f"no training clips found in {data}")
+    return paths
+
+
+class ClipBank:
+    """Greyscale training clips held in memory with the box where crops may be taken (the scan sector)."""
+
+    def __init__(self, paths: Sequence[Path], max_frames: int = 400):
+        from ...io import read_clip
+        from ...preprocess.sector import sector_mask
+
+        self.clips: list[np.ndarray] = []
+        self.regions: list[tuple[int, int, int, int]] = []
+        self.names: list[str] = []
+        for path in progress(paths, desc="loading clips", unit="clip"):
+            try:
+                clip = read_clip(path)
+            except UserError as e:
+                raise BadOption(f"training clip {path}: {e}") from None
+            grey = clip.grey()[:max_frames]
+            ys, xs = np.nonzero(sector_mask(clip))
+            if len(ys) == 0:
+                y0, y1, x0, x1 = 0, grey.shape[1], 0, grey.shape[2]
+            else:
+                y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+            self.clips.append(grey)
+            self.regions.append((int(y0), int(y1), int(x0), int(x1)))
+            self.names.append(Path(path).name)
+        self.weights = np.array([len(c) for c in self.clips], dtype=np.float64)
+        self.weights /= self.weights.sum()
+
+
+def _segment(clip: np.ndarray, start: int, length: int) -> np.ndarray:
+    """`length` frames from `start`, played back and forth (ping-pong) when the clip is shorter."""
+    T = len(clip)
+    if T == 1:
+        return np.repeat(clip, length, axis=0)
+    period = 2 * (T - 1)
+    idx = (start + np.arange(length)) % period
+    idx = np.where(idx < T, idx, period - idx)
+    return clip[idx]
+
+
+def _augment(seg: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Rotation, flips, gain/contrast and noise: variations a scanner and probe produce."""
+    seg = seg.astype(np.float32)
+    if rng.random() < 0.5:
+        seg = seg[:, :, ::-1]
+    angle = rng.uniform(-10, 10)
+    if abs(angle) > 0.5:
+        h, w = seg.shape[1:]
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        seg = np.stack([cv2.warpAffine(f, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT) for f in seg])
+    gain = rng.uniform(0.8, 1.2)
+    gamma = rng.uniform(0.8, 1.25)
+    seg = 255.0 * (np.clip(seg * gain, 0, 255) / 255.0) ** gamma
+    seg = seg + rng.normal(0, rng.uniform(0, 3), size=seg.shape).astype(np.float32)
+    return np.clip(seg, 0, 255)
+
+
+class TranslateSamples(Dataset):
+    """Sample i: a window of 2·horizon+2 frames of one clip, cropped, augmented, with training holes."""
+
+    def __init__(self, bank: ClipBank, crop: int, horizon: int, seed: int, temporal_dropout: float, length: int):
+        self.bank, self.crop, self.horizon, self.seed = bank, crop, horizon, seed
+        self.temporal_dropout, self.length = temporal_dropout, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        from ...synth.masks import training_masks
+
+        rng = np.random.default_rng([self.seed, int(index)])
+        k = int(rng.choice(len(self.bank.clips), p=self.bank.weights))
+        clip, (y0, y1, x0, x1) = self.bank.clips[k], self.bank.regions[k]
+        L = 2 * self.horizon + 2
+        scale = rng.uniform(0.7, 1.3)
+        side = int(round(self.crop * scale))
+        side = max(8, min(side, y1 - y0, x1 - x0, clip.shape[1], clip.shape[2]))
+        cy = int(rng.integers(y0, max(y0 + 1, y1 - side + 1)))
+        cx = int(rng.integers(x0, max(x0 + 1, x1 - side + 1)))
+        seg = _segment(clip, int(rng.integers(0, max(1, len(clip)))), L)[:, cy:cy + side, cx:cx + side]
+        if side != self.crop:
+            seg = np.stack([cv2.resize(f, (self.crop, self.crop), interpolation=cv2.INTER_AREA) for f in seg])
+        seg = _augment(seg, rng)
+        holes = training_masks(L, self.crop, self.crop, rng, grey=seg.astype(np.uint8))
+        return {
+            "frames": torch.from_numpy(seg / 127.5 - 1.0).float(),
+            "holes": torch.from_numpy(np.ascontiguousarray(holes)),
+            "temporal": torch.tensor(rng.random() >= self.temporal_dropout),
+        }
+
+
+class EpochSampler(Sampler[int]):
+    """Global sample numbers for one epoch and one rank: epoch e, rank r take e·n·world + r + k·world."""
+
+    def __init__(self, per_rank: int, rank: int = 0, world: int = 1):
+        self.per_rank, self.rank, self.world, self.epoch = per_rank, rank, world, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        base = self.epoch * self.per_rank * self.world + self.rank
+        return iter(base + k * self.world for k in range(self.per_rank))
+
+    def __len__(self) -> int:
+        return self.per_rank
+
+
+def epochs_for(steps: int, ckpt_every: int) -> int:
+    """Training runs in epochs of `ckpt_every` steps so that each checkpoint is an exact resume point."""
+    return max(1, math.ceil(steps / ckpt_every))

@@ -1,0 +1,78 @@
+"""Two-stage gated-convolution generator (coarse structure, then speckle refinement) and its discriminator.
+
+Follows Tomic et al. (DeepFill v2 lineage): a coarse network rebuilds the anatomy under the hole,
+a refinement network restores realistic texture. sonosynth's networks also see the temporal
+channels of `temporal.network_inputs` (neighbouring frames and pixels visible in other frames).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ...nn.gated import DilatedStack, GatedConv2d, GatedUp2d
+from ...nn.patchgan import SNPatchGAN
+from .config import TranslateConfig
+from .temporal import N_INPUTS
+
+PRIOR_CHANNELS = slice(6, 10)  # nearest visible past/future values and distances
+
+
+class CoarseNet(nn.Module):
+    """Encoder to ¼ resolution, dilated gated context, decoder with additive skips."""
+
+    def __init__(self, cin: int, w: int, dilations: tuple[int, ...]):
+        super().__init__()
+        self.e1 = GatedConv2d(cin, w, 3)
+        self.e2 = GatedConv2d(w, 2 * w, 3, stride=2)
+        self.e3 = GatedConv2d(2 * w, 4 * w, 3, stride=2)
+        self.context = DilatedStack(4 * w, dilations)
+        self.u2 = GatedUp2d(4 * w, 2 * w)
+        self.u1 = GatedUp2d(2 * w, w)
+        self.out = nn.Conv2d(w, 1, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s1 = self.e1(x)
+        s2 = self.e2(s1)
+        y = self.context(self.e3(s2))
+        y = self.u2(y) + s2
+        y = self.u1(y) + s1
+        return torch.tanh(self.out(y))
+
+
+class RefineNet(nn.Module):
+    """Texture stage at ½ resolution with a dilated branch; predicts a correction of the coarse result."""
+
+    def __init__(self, cin: int, w: int, dilations: tuple[int, ...]):
+        super().__init__()
+        self.e1 = GatedConv2d(cin, w, 3)
+        self.e2 = GatedConv2d(w, 2 * w, 3, stride=2)
+        self.context = DilatedStack(2 * w, dilations)
+        self.u1 = GatedUp2d(2 * w, w)
+        self.out = nn.Conv2d(w, 1, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s1 = self.e1(x)
+        y = self.context(self.e2(s1))
+        y = self.u1(y) + s1
+        return self.out(y)
+
+
+class Generator(nn.Module):
+    """Maps network inputs (N, 10, H, W) to (coarse, refined) frames in [-1, 1]; H and W multiples of 4."""
+
+    def __init__(self, cfg: TranslateConfig):
+        super().__init__()
+        self.coarse = CoarseNet(N_INPUTS, cfg.width, cfg.dilations)
+        self.refine = RefineNet(2 + 4, cfg.refine_width, cfg.dilations[:2])
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        frame, hole = x[:, 0:1], x[:, 1:2]
+        coarse = self.coarse(x)
+        composite = coarse * hole + frame * (1.0 - hole)
+        refined = torch.tanh(torch.atanh(composite.clamp(-0.999, 0.999)) + self.refine(torch.cat([composite, hole, x[:, PRIOR_CHANNELS]], 1)))
+        return coarse, refined
+
+
+def make_discriminator(cfg: TranslateConfig) -> SNPatchGAN:
+    """Judges two consecutive frames and their hole (3 channels): texture and temporal coherence at once."""
+    return SNPatchGAN(3, width=cfg.disc_width, layers=4 if cfg.crop <= 128 else 6)

@@ -1,0 +1,155 @@
+"""Inference: CFD clip in, greyscale clip out; only the colour pixels are replaced, at native resolution.
+
+Frames stream through a window of `batch + 2·horizon` frames, so memory stays constant however
+long the clip is. Within each window the network sees only the crop around the holes (plus a
+margin), so its cost follows the colour box, not the frame size.
+"""
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import cv2
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from ...clip import Clip
+from ...errors import BadOption
+from .temporal import network_inputs
+from .weights import load_generator
+
+MARGIN = 16  # context pixels around the holes handed to the network
+
+
+class Translator:
+    """A loaded generator plus the streaming logic; reuse one for many clips."""
+
+    def __init__(self, weights: str | Path | None = None, device: str = "cpu", batch: int = 8, temporal: bool = True):
+        if batch < 1:
+            raise BadOption("--batch must be at least 1")
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise BadOption("--device cuda asked for, but no CUDA device is available")
+        self.generator, self.cfg, self.meta = load_generator(weights)
+        self.device = torch.device(device)
+        self.generator.to(self.device)
+        self.batch, self.temporal = batch, temporal and self.cfg.temporal
+        self.horizon = self.cfg.horizon
+
+    def stream(self, frames: Iterable[tuple[np.ndarray, np.ndarray]],
+               region: tuple[int, int, int, int] | None = None) -> Iterator[np.ndarray]:
+        """(grey uint8 (H,W), hole bool (H,W)) per frame in → rebuilt grey uint8 (H,W) per frame out, in order.
+
+        `region` (y0, y1, x0, x1) fixes the crop the network sees (then the result does not depend on
+        `batch`); without it each window is cropped around its own holes.
+        """
+        R, n = self.horizon, self.batch
+        buf: deque[tuple[np.ndarray, np.ndarray]] = deque()
+        first = 0          # clip index of buf[0]
+        next_target = 0    # first frame not yet emitted
+        done = False
+        it = iter(frames)
+        while not done or next_target < first + len(buf):
+            while not done and first + len(buf) < next_target + n + R:
+                try:
+                    buf.append(next(it))
+                except StopIteration:
+                    done = True
+            end = min(next_target + n, first + len(buf))
+            yield from self._translate_window(buf, first, next_target, end, region)
+            next_target = end
+            while buf and first < next_target - R:
+                buf.popleft()
+                first += 1
+
+    @torch.inference_mode()
+    def _translate_window(self, buf, first: int, t0: int, t1: int, region) -> Iterator[np.ndarray]:
+        grey = np.stack([g for g, _ in buf])
+        holes = np.stack([h for _, h in buf])
+        targets = slice(t0 - first, t1 - first)
+        out = grey[targets].copy()
+        if not holes[targets].any():
+            yield from out
+            return
+        y0, y1, x0, x1 = region or hole_region(holes)
+        pred = self._predict(grey[:, y0:y1, x0:x1], holes[:, y0:y1, x0:x1], targets)
+        patch = out[:, y0:y1, x0:x1]
+        hole_t = holes[targets, y0:y1, x0:x1]
+        patch[hole_t] = pred[hole_t]
+        yield from out
+
+    def _predict(self, grey: np.ndarray, holes: np.ndarray, targets: slice) -> np.ndarray:
+        """Network output (uint8) for the target frames of a cropped window, at the crop's own size."""
+        T, h, w = grey.shape
+        scale = min(1.0, self.cfg.max_side / max(h, w))
+        hn, wn = max(4, round(h * scale)), max(4, round(w * scale))
+        frames = torch.from_numpy(grey).to(self.device, torch.float32).div_(127.5).sub_(1.0)[None]
+        hole_t = torch.from_numpy(holes).to(self.device)[None]
+        if (hn, wn) != (h, w):
+            frames = F.interpolate(frames, size=(hn, wn), mode="area")
+            hole_t = F.interpolate(hole_t.float(), size=(hn, wn), mode="area") > 0
+        ph, pw = (-hn) % 4, (-wn) % 4
+        if ph or pw:
+            frames = F.pad(frames, (0, pw, 0, ph), mode="replicate")
+            hole_t = F.pad(hole_t, (0, pw, 0, ph), value=False)
+        x = network_inputs(frames, hole_t, targets, self.horizon, self.temporal)[0]
+        _, refined = self.generator(x)
+        y = refined[:, 0, :hn, :wn]
+        if (hn, wn) != (h, w):
+            y = F.interpolate(y[None], size=(h, w), mode="bilinear", align_corners=False)[0]
+        return ((y.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
+
+
+def hole_region(holes: np.ndarray) -> tuple[int, int, int, int]:
+    """Bounding box (y0, y1, x0, x1) of all holes in a (T,H,W) stack, widened by MARGIN for context."""
+    ys, xs = np.nonzero(holes.any(axis=0))
+    H, W = holes.shape[1:]
+    return (max(0, int(ys.min()) - MARGIN), min(H, int(ys.max()) + 1 + MARGIN),
+            max(0, int(xs.min()) - MARGIN), min(W, int(xs.max()) + 1 + MARGIN))
+
+
+def output_frames(clip: Clip, rebuilt_grey: np.ndarray, holes: np.ndarray, tolerance: int = 8) -> np.ndarray:
+    """Greyscale if the input is grey outside the holes; otherwise RGB with only the hole pixels replaced."""
+    if not clip.is_rgb:
+        return rebuilt_grey
+    rgb = clip.frames
+    spread = rgb.max(axis=-1).astype(np.int16) - rgb.min(axis=-1)
+    if int(spread[~holes].max(initial=0)) <= tolerance:
+        return rebuilt_grey
+    out = rgb.copy()
+    out[holes] = rebuilt_grey[holes][:, None]
+    return out
+
+
+def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu", batch: int = 8,
+              temporal: bool = True, holes: np.ndarray | None = None, translator: Translator | None = None) -> Clip:
+    """CFD clip → greyscale clip of the same size, frames and fps; pixels outside the colour untouched."""
+    from ...progress import progress
+
+    if holes is None:
+        from ...preprocess.doppler import doppler_mask
+
+        holes = doppler_mask(clip)
+    if holes.shape != clip.frames.shape[:3]:
+        raise BadOption(f"mask shape {holes.shape} does not match the clip's {clip.frames.shape[:3]}")
+    tr = translator or Translator(weights, device=device, batch=batch, temporal=temporal)
+    grey = clip.grey()
+    if not holes.any():
+        return clip.with_frames(output_frames(clip, grey, holes), derivation=describe(tr), synthetic=True)
+    stream = tr.stream(zip(grey, holes), region=hole_region(holes))
+    rebuilt = np.stack(list(progress(stream, total=clip.n_frames, desc="translate", unit="frame")))
+    return clip.with_frames(output_frames(clip, rebuilt, holes), derivation=describe(tr), synthetic=True)
+
+
+def describe(tr: Translator) -> str:
+    card = tr.meta.get("card", {})
+    name = card.get("name", "translate")
+    mode = "temporal" if tr.temporal else "frame-by-frame"
+    return f"sonosynth CFD-to-greyscale translation ({name}, {mode}); colour-Doppler pixels replaced by synthesised B-mode"
+
+
+def resize_for_display(frames: np.ndarray, width: int) -> np.ndarray:
+    """Resize a (T,H,W[,3]) uint8 stack to a given width (for side-by-side previews)."""
+    h = max(2, round(frames.shape[1] * width / frames.shape[2]))
+    return np.stack([cv2.resize(f, (width, h), interpolation=cv2.INTER_AREA) for f in frames])

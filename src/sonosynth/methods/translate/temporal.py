@@ -1,0 +1,70 @@
+"""The temporal part: pixels of a hole that are visible in another frame, found without learning.
+
+In colour-flow Doppler the colour box is fixed but the colour inside it pulses with the heart,
+so the anatomy under a colour pixel is often uncovered a few frames earlier or later. For each
+frame we look back and forward (up to `horizon` frames) for the nearest frame where the pixel is
+visible, and hand the network both values and how far in time they are; the network decides
+how much to trust them (tissue moves).
+"""
+from __future__ import annotations
+
+import torch
+
+
+def nearest_visible(frames: torch.Tensor, holes: torch.Tensor, horizon: int, direction: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each frame, the value of the nearest frame in `direction` (-1 past, +1 future) where the pixel is visible.
+
+    frames: (..., T, H, W) float; holes: same shape, bool (True = hidden).
+    Returns (value, distance) where distance is |Δt|/horizon, and 1 (value 0) where none was found.
+    """
+    T = frames.shape[-3]
+    value = torch.zeros_like(frames)
+    dist = torch.ones_like(frames)
+    found = torch.zeros_like(holes)
+    for step in range(1, horizon + 1):
+        shift = step * direction
+        if abs(shift) >= T:
+            break
+        if direction < 0:
+            src_v, src_h = frames[..., : T - step, :, :], holes[..., : T - step, :, :]
+            sl = (Ellipsis, slice(step, T), slice(None), slice(None))
+        else:
+            src_v, src_h = frames[..., step:, :, :], holes[..., step:, :, :]
+            sl = (Ellipsis, slice(0, T - step), slice(None), slice(None))
+        take = (~src_h) & (~found[sl])
+        value[sl] = torch.where(take, src_v, value[sl])
+        dist[sl] = torch.where(take, torch.full_like(src_v, step / horizon), dist[sl])
+        found[sl] = found[sl] | take
+    return value, dist
+
+
+def network_inputs(frames: torch.Tensor, holes: torch.Tensor, centre: slice, horizon: int, temporal: bool) -> torch.Tensor:
+    """Stack the network's input channels for the frames in `centre` of a window.
+
+    frames: (B, T, H, W) in [-1, 1]; holes: (B, T, H, W) bool. For each centre frame t the channels are:
+    the frame with its hole zeroed, the hole, frames t-1 and t+1 (holes zeroed) with their holes,
+    and the nearest visible past and future values with their time distances (10 channels).
+    With temporal=False every temporal channel says "nothing known", which is the frame-by-frame model.
+    Returns (B, n_centre, 10, H, W).
+    """
+    hole_f = holes.float()
+    visible = frames * (1.0 - hole_f)
+    T = frames.shape[1]
+    idx = torch.arange(T)[centre]
+    prev_idx = (idx - 1).clamp(min=0)
+    next_idx = (idx + 1).clamp(max=T - 1)
+    own = [visible[:, idx], hole_f[:, idx]]
+    if temporal:
+        pv, pd = nearest_visible(frames, holes, horizon, -1)
+        nv, nd = nearest_visible(frames, holes, horizon, +1)
+        neigh = [visible[:, prev_idx], hole_f[:, prev_idx], visible[:, next_idx], hole_f[:, next_idx]]
+        prior = [pv[:, idx], pd[:, idx], nv[:, idx], nd[:, idx]]
+    else:
+        ones = torch.ones_like(hole_f[:, idx])
+        zeros = torch.zeros_like(ones)
+        neigh = [zeros, ones, zeros, ones]
+        prior = [zeros, ones, zeros, ones]
+    return torch.stack(own + neigh + prior, dim=2)
+
+
+N_INPUTS = 10

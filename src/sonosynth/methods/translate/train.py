@@ -1,0 +1,96 @@
+"""`sonosynth train translate`: one command for CPU, one GPU, several GPUs (DDP) and several nodes."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from ...errors import BadOption, MissingDependency
+from .config import TranslateConfig
+from .data import ClipBank, EpochSampler, TranslateSamples, epochs_for, list_training_clips
+from .weights import save_weights
+
+
+def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool = False, exclude: Sequence[str] = (),
+          accelerator: str = "auto", devices: str | int = "auto", num_nodes: int = 1, quiet: bool = False,
+          card: dict | None = None) -> Path:
+    """Train, checkpointing every `cfg.ckpt_every` steps; returns the path of the exported weights."""
+    try:
+        import lightning as L
+        from lightning.pytorch.callbacks import ModelCheckpoint
+        from lightning.pytorch.loggers import CSVLogger
+    except ImportError:
+        raise MissingDependency("training needs the 'train' extra: pip install 'sonosynth[train]'") from None
+    import torch
+    from torch.utils.data import DataLoader
+
+    from .module import TranslateModule, seed_everything
+
+    out = Path(out)
+    last = out / "checkpoints" / "last.ckpt"
+    if out.exists() and any(out.iterdir()) and not resume:
+        raise BadOption(f"run folder {out} is not empty; pass --resume to continue it or choose another --out")
+    if resume and not last.is_file():
+        raise BadOption(f"nothing to resume: {last} does not exist")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+    seed_everything(cfg.seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+    paths = list_training_clips(data, exclude)
+    bank = ClipBank(paths)
+    (out / "training_clips.txt").write_text("\n".join(bank.names) + "\n")
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", os.environ.get("GLOBAL_RANK", "0")))
+    per_rank = cfg.ckpt_every * cfg.batch
+    dataset = TranslateSamples(bank, cfg.crop, cfg.horizon, cfg.seed, cfg.temporal_dropout, per_rank * world * 10**6)
+    loader = DataLoader(dataset, batch_size=cfg.batch, sampler=EpochSampler(per_rank, rank, world),
+                        num_workers=cfg.num_workers, persistent_workers=False, drop_last=True)
+    module = TranslateModule(cfg, run_dir=str(out))
+    trainer = L.Trainer(
+        accelerator=accelerator, devices=devices, num_nodes=num_nodes, strategy="auto",
+        max_epochs=epochs_for(cfg.steps, cfg.ckpt_every), use_distributed_sampler=False,
+        default_root_dir=str(out), logger=CSVLogger(str(out), name="logs", version=0), log_every_n_steps=10,
+        callbacks=[ModelCheckpoint(dirpath=str(out / "checkpoints"), every_n_epochs=1, save_last=True, save_top_k=-1,
+                                   filename="epoch{epoch:03d}", auto_insert_metric_name=False)],
+        enable_progress_bar=not quiet, enable_model_summary=not quiet, deterministic=True,
+    )
+    started = time.time()
+    trainer.fit(module, train_dataloaders=loader, ckpt_path=str(last) if resume else None)
+    weights = out / "translate.safetensors"
+    if trainer.global_rank == 0:
+        info = {"data": [str(p) for p in paths], "command": " ".join(sys.argv), "steps": cfg.steps,
+                "train_seconds_this_run": round(time.time() - started, 1)}
+        info.update(card or {})
+        save_weights(module.generator_state(), cfg, weights, card=info)
+        plot_losses(out)
+    return weights
+
+
+def plot_losses(out: Path) -> None:
+    """Loss curves from the CSV log to `losses.png` (best effort: a plot must not fail a finished run)."""
+    try:
+        import csv
+
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        rows = list(csv.DictReader((out / "logs" / "version_0" / "metrics.csv").open()))
+        keys = ["hole_l1", "valid_l1", "temporal_l1", "adv_g", "perceptual", "d_loss"]
+        fig, axes = plt.subplots(2, 3, figsize=(12, 6))
+        for ax, key in zip(axes.flat, keys):
+            pts = [(int(r["step"]), float(r[key])) for r in rows if r.get(key)]
+            if pts:
+                ax.plot(*zip(*pts), lw=0.8)
+            ax.set_title(key)
+            ax.set_xlabel("step")
+        fig.tight_layout()
+        fig.savefig(out / "losses.png", dpi=90)
+        plt.close(fig)
+    except Exception as e:  # noqa: BLE001
+        print(f"note: loss plot not written ({e})", file=sys.stderr)

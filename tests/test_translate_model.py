@@ -1,0 +1,105 @@
+"""The translation model's parts: temporal prior, streaming inference, compositing, weights."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sonosynth.clip import Clip
+from sonosynth.errors import MissingWeights
+from sonosynth.methods.translate.config import TranslateConfig
+from sonosynth.methods.translate.model import Generator
+from sonosynth.methods.translate.pipeline import Translator, translate
+from sonosynth.methods.translate.temporal import nearest_visible, network_inputs
+from sonosynth.methods.translate.weights import load_generator, save_weights
+
+
+def test_nearest_visible_takes_closest_uncovered_frame():
+    frames = torch.arange(6, dtype=torch.float32).view(6, 1, 1).expand(6, 2, 2).clone()
+    holes = torch.zeros(6, 2, 2, dtype=torch.bool)
+    holes[1:4, 0, 0] = True  # pixel (0,0) hidden in frames 1,2,3
+    past, past_d = nearest_visible(frames, holes, horizon=3, direction=-1)
+    future, future_d = nearest_visible(frames, holes, horizon=3, direction=+1)
+    assert past[3, 0, 0] == 0 and past_d[3, 0, 0] == pytest.approx(1.0)  # frame 0, 3 steps back
+    assert future[1, 0, 0] == 4 and future_d[1, 0, 0] == pytest.approx(1.0)  # frame 4, 3 steps on
+    assert future[2, 0, 0] == 4 and future_d[2, 0, 0] == pytest.approx(2 / 3)
+    assert past[0, 1, 1] == 0 and past_d[0, 1, 1] == 1.0  # nothing before frame 0: 'none' marker
+    assert past[5, 1, 1] == 4 and past_d[5, 1, 1] == pytest.approx(1 / 3)
+
+
+def test_frame_by_frame_inputs_hide_every_other_frame():
+    frames = torch.rand(1, 7, 8, 8) * 2 - 1
+    holes = torch.rand(1, 7, 8, 8) > 0.7
+    with_time = network_inputs(frames, holes, slice(3, 4), 3, temporal=True)
+    without = network_inputs(frames, holes, slice(3, 4), 3, temporal=False)
+    assert with_time.shape == without.shape == (1, 1, 10, 8, 8)
+    assert torch.equal(with_time[:, :, :2], without[:, :, :2])
+    assert torch.all(without[:, :, 2::2] == 0) and torch.all(without[:, :, 3::2] == 1)
+    assert not torch.equal(with_time[:, :, 2:], without[:, :, 2:])
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory):
+    cfg = TranslateConfig.tiny()
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("w") / "tiny.safetensors"
+    save_weights(Generator(cfg).state_dict(), cfg, path, card={"name": "tiny-untrained"})
+    return path
+
+
+def _clip_with_holes(T=13, H=40, W=36, seed=0):
+    rng = np.random.default_rng(seed)
+    grey = rng.integers(0, 255, (T, H, W), dtype=np.uint8)
+    holes = np.zeros((T, H, W), bool)
+    holes[:, 10:22, 8:20] = rng.random((T, 12, 12)) > 0.3
+    return grey, holes
+
+
+def test_stream_result_does_not_depend_on_batch_and_keeps_memory_bounded(tiny_weights):
+    grey, holes = _clip_with_holes()
+    results = {}
+    for batch in (1, 4):
+        tr = Translator(tiny_weights, batch=batch)
+        consumed = [0]
+
+        def source():
+            for g, h in zip(grey, holes):
+                consumed[0] += 1
+                yield g, h
+
+        outs = []
+        for out in tr.stream(source(), region=(0, 40, 0, 36)):
+            # never more than batch + 2·horizon frames read ahead of what has been emitted
+            assert consumed[0] - len(outs) <= batch + 2 * tr.horizon + 1
+            outs.append(out)
+        results[batch] = np.stack(outs)
+    assert results[1].shape == grey.shape
+    np.testing.assert_array_equal(results[1], results[4])
+
+
+def test_translate_changes_only_hole_pixels_and_keeps_timing(tiny_weights):
+    grey, holes = _clip_with_holes()
+    rgb = np.repeat(grey[..., None], 3, axis=-1)
+    rgb[holes] = (200, 30, 30)  # colour where the holes are
+    clip = Clip(rgb, fps=24.0)
+    out = translate(clip, weights=tiny_weights, holes=holes)
+    assert out.frames.shape == grey.shape and out.fps == 24.0  # grey outside the holes: greyscale out
+    np.testing.assert_array_equal(out.frames[~holes], grey[~holes])
+    assert out.source["synthetic"] is True and "sonosynth" in out.source["derivation"]
+    frame_by_frame = translate(clip, weights=tiny_weights, holes=holes, temporal=False)
+    assert not np.array_equal(frame_by_frame.frames[holes], out.frames[holes])
+
+
+def test_weights_that_do_not_match_their_config_are_refused(tiny_weights, tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(tiny_weights.read_bytes())
+    meta = tiny_weights.with_suffix(".json").read_text().replace('"width": 4', '"width": 8')
+    bad.with_suffix(".json").write_text(meta)
+    with pytest.raises(MissingWeights, match="do not match"):
+        load_generator(bad)
+    with pytest.raises(MissingWeights, match="does not exist"):
+        load_generator(tmp_path / "none.safetensors")
+    (tmp_path / "junk.safetensors").write_bytes(b"not a safetensors file")
+    (tmp_path / "junk.json").write_text(tiny_weights.with_suffix(".json").read_text())
+    with pytest.raises(MissingWeights, match="cannot read"):
+        load_generator(tmp_path / "junk.safetensors")
