@@ -1,0 +1,152 @@
+"""The reader-study web app (FastAPI): rater pages under /r/TOKEN/, results under /admin/TOKEN/.
+
+A rater's token opens only their own current case (page, clip, answer) and their own
+progress; nothing a rater can reach names a case's class. Results need the admin token.
+Unknown tokens get 404 (the same as any unknown path). Each request opens its own
+SQLite connection; writes are short `BEGIN IMMEDIATE` transactions (see db.py).
+"""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Iterator
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from . import db
+from .analyze import summarise
+from .guard import BodyLimit, security_headers
+from .report import PLOTS, answers_csv, plot_png
+
+HERE = Path(__file__).parent
+VERDICTS = {"real": False, "synthetic": True}
+
+
+def create_app(study_dir: str | Path, max_body: int = 16 * 1024) -> FastAPI:
+    study = Path(study_dir)
+    db.open_study(study).close()  # fail early, with a clear message, on a non-study folder
+    media_dir = study / db.MEDIA_DIR
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app = FastAPI(title="sonosynth reader study", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(BodyLimit, limit=max_body)
+    app.middleware("http")(security_headers)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    def conn() -> Iterator:
+        c = db.connect(study / db.DB_NAME)
+        try:
+            yield c
+        finally:
+            c.close()
+
+    def rater(token: str, c=Depends(conn)):
+        row = db.rater_for_token(c, token)
+        if row is None:
+            raise HTTPException(404, "unknown invite link")
+        return row
+
+    def admin(token: str, c=Depends(conn)) -> None:
+        expected = db.meta(c).get("admin_token", "")
+        if not (expected and secrets.compare_digest(token.encode(), expected.encode())):
+            raise HTTPException(404, "not found")
+
+    @app.get("/", response_class=HTMLResponse)
+    def index() -> str:
+        return "<!doctype html><title>Reader study</title><p>Please open the invite link you were given.</p>"
+
+    @app.get("/r/{token}")
+    def rater_redirect(token: str, r=Depends(rater)) -> RedirectResponse:
+        return RedirectResponse(f"/r/{token}/", status_code=308)
+
+    @app.get("/r/{token}/", response_class=HTMLResponse)
+    def rater_page(request: Request, r=Depends(rater), c=Depends(conn)):
+        done, total = db.rater_progress(c, r["id"])
+        return templates.TemplateResponse(request, "rater.html", {"name": r["name"], "done": done, "total": total})
+
+    @app.get("/r/{token}/api/next")
+    def next_case(r=Depends(rater), c=Depends(conn)) -> dict:
+        row = db.serve_next(c, r["id"])
+        done, total = db.rater_progress(c, r["id"])
+        if row is None:
+            return {"done": True, "answered": done, "total": total}
+        return {"done": False, "answered": done, "total": total, "case": row["media_id"],
+                "video": f"media/{row['media_id']}.mp4"}
+
+    @app.post("/r/{token}/api/answer")
+    def answer(case: str = Form(..., max_length=64), verdict: str = Form(..., max_length=16),
+               confidence: int = Form(...), realism: int = Form(...), r=Depends(rater), c=Depends(conn)):
+        if verdict not in VERDICTS or confidence not in db.CONFIDENCE_LEVELS or not 1 <= realism <= 5:
+            raise HTTPException(400, "verdict must be real or synthetic, confidence 1-3, realism 1-5")
+        outcome = db.record_answer(c, r["id"], case, VERDICTS[verdict], confidence, realism)
+        done, total = db.rater_progress(c, r["id"])
+        return JSONResponse({"message": outcome.message, "answered": done, "total": total}, status_code=outcome.status)
+
+    @app.get("/r/{token}/media/{name}")
+    def clip(name: str, r=Depends(rater), c=Depends(conn)) -> Response:
+        cur = db.current_case(c, r["id"])
+        if cur is None or cur["served_at"] is None or name != f"{cur['media_id']}.mp4":
+            raise HTTPException(404, "not found")
+        resp = FileResponse(media_dir / name, media_type="video/mp4")
+        for h in ("etag", "last-modified"):  # the same for every file anyway; say nothing
+            if h in resp.headers:
+                del resp.headers[h]
+        resp.headers["cache-control"] = "private, max-age=3600"
+        return resp
+
+    @app.get("/admin/{token}")
+    def admin_redirect(token: str, _=Depends(admin)) -> RedirectResponse:
+        return RedirectResponse(f"/admin/{token}/", status_code=308)
+
+    @app.get("/admin/{token}/", response_class=HTMLResponse)
+    def admin_page(request: Request, _=Depends(admin), c=Depends(conn)):
+        summary = summarise(db.all_answers(c), db.progress(c))
+        return templates.TemplateResponse(request, "admin.html", {"s": summary, "plots": PLOTS})
+
+    @app.get("/admin/{token}/api/summary")
+    def admin_summary(_=Depends(admin), c=Depends(conn)) -> dict:
+        return summarise(db.all_answers(c), db.progress(c))
+
+    @app.get("/admin/{token}/answers.csv")
+    def admin_csv(_=Depends(admin), c=Depends(conn)) -> Response:
+        return Response(answers_csv(db.all_answers(c)), media_type="text/csv",
+                        headers={"content-disposition": 'attachment; filename="answers.csv"'})
+
+    @app.get("/admin/{token}/plots/{name}.png")
+    def admin_plot(name: str, _=Depends(admin), c=Depends(conn)) -> Response:
+        if name not in PLOTS:
+            raise HTTPException(404, "not found")
+        return Response(plot_png(name, summarise(db.all_answers(c), db.progress(c))), media_type="image/png")
+
+    return app
+
+
+def links(study_dir: str | Path, base_url: str) -> tuple[str, list[tuple[str, str]]]:
+    """The admin link and (name, invite link) for each rater."""
+    conn = db.open_study(study_dir)
+    try:
+        admin_token = db.meta(conn)["admin_token"]
+        invites = [(r["name"], f"{base_url}/r/{r['token']}/") for r in db.raters(conn)]
+    finally:
+        conn.close()
+    return f"{base_url}/admin/{admin_token}/", invites
+
+
+def serve(study_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, base_url: str | None = None) -> None:
+    """Run the study server until interrupted; prints the links (the only place tokens are shown)."""
+    import uvicorn
+
+    from .guard import quiet_tokens_in_logs
+
+    app = create_app(study_dir)
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False)
+    quiet_tokens_in_logs()
+    base = (base_url or f"http://{host}:{port}").rstrip("/")
+    admin_link, invites = links(study_dir, base)
+    print(f"Admin (results): {admin_link}")
+    for name, link in invites:
+        print(f"Invite {name}: {link}")
+    print("Keep these links private: each one is the only key to its page.", flush=True)
+    uvicorn.Server(config).run()
