@@ -40,7 +40,12 @@ class TranslateModule(L.LightningModule):
         self.discriminator = make_discriminator(cfg)
         from ...nn.perceptual import load_perceptual
 
-        self.perceptual = load_perceptual(cfg.perceptual) if cfg.w_perceptual > 0 else None
+        # kept out of the module's state: the frozen network is rebuilt from its package, not checkpointed
+        object.__setattr__(self, "perceptual", load_perceptual(cfg.perceptual) if cfg.w_perceptual > 0 else None)
+
+    def on_fit_start(self) -> None:
+        if self.perceptual is not None:
+            self.perceptual.to(self.device)
 
     def configure_optimizers(self):
         g = torch.optim.Adam(self.generator.parameters(), lr=self.cfg.lr, betas=(0.5, 0.999))

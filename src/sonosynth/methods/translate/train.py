@@ -53,7 +53,7 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
     trainer = L.Trainer(
         accelerator=accelerator, devices=devices, num_nodes=num_nodes, strategy="auto",
         max_epochs=epochs_for(cfg.steps, cfg.ckpt_every), use_distributed_sampler=False,
-        default_root_dir=str(out), logger=CSVLogger(str(out), name="logs", version=0), log_every_n_steps=10,
+        default_root_dir=str(out), logger=CSVLogger(str(out), name="logs", version=0), log_every_n_steps=min(10, cfg.ckpt_every),
         callbacks=[ModelCheckpoint(dirpath=str(out / "checkpoints"), every_n_epochs=1, save_last=True, save_top_k=-1,
                                    filename="epoch{epoch:03d}", auto_insert_metric_name=False)],
         enable_progress_bar=not quiet, enable_model_summary=not quiet, deterministic=True,

@@ -1,0 +1,64 @@
+"""Training the translation model: a tiny config for a few steps, exported weights, exact resume."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+from sonosynth.clip import Clip
+from sonosynth.errors import BadOption
+from sonosynth.io import write_clip
+from sonosynth.methods.translate.config import TranslateConfig
+from sonosynth.methods.translate.train import train
+
+pytest.importorskip("lightning")
+
+
+@pytest.fixture(scope="module")
+def clip_folder(tmp_path_factory):
+    """Three small greyscale clips with speckle-like texture and dark blobs, as real .npz files."""
+    folder = tmp_path_factory.mktemp("clips")
+    rng = np.random.default_rng(0)
+    for k in range(3):
+        base = rng.gamma(2.0, 40.0, (48, 48)).clip(0, 255)
+        base[14:30, 10:26] *= 0.15
+        frames = np.stack([np.roll(base, t, axis=1) for t in range(10)]).astype(np.uint8)
+        write_clip(Clip(frames, fps=20.0), folder / f"clip{k}.npz")
+    return folder
+
+
+def _weights(run):
+    return load_file(str(run / "translate.safetensors"))
+
+
+def test_tiny_training_writes_weights_logs_previews_and_resumes_exactly(clip_folder, tmp_path):
+    cfg = TranslateConfig.tiny()  # 4 steps, checkpoint every 2
+    straight = tmp_path / "straight"
+    train(cfg, clip_folder, straight, quiet=True, accelerator="cpu", devices=1)
+    assert (straight / "checkpoints" / "last.ckpt").is_file()
+    assert list((straight / "previews").glob("*.png"))
+    assert (straight / "logs" / "version_0" / "metrics.csv").is_file()
+    card = (straight / "translate.json").read_text()
+    assert '"steps": 4' in card and "clip0.npz" in card
+
+    # the same run stopped after its first checkpoint, then resumed
+    interrupted = tmp_path / "interrupted"
+    train(cfg.override(steps=2), clip_folder, interrupted, quiet=True, accelerator="cpu", devices=1)
+    half = _weights(interrupted)
+    train(cfg, clip_folder, interrupted, resume=True, quiet=True, accelerator="cpu", devices=1)
+    a, b = _weights(straight), _weights(interrupted)
+    assert a.keys() == b.keys()
+    assert any(not np.array_equal(half[k], b[k]) for k in b)  # the resumed run did train further
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_training_refuses_to_clobber_a_run_and_needs_a_checkpoint_to_resume(clip_folder, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "notes.txt").write_text("mine")
+    with pytest.raises(BadOption, match="not empty"):
+        train(TranslateConfig.tiny(), clip_folder, run, quiet=True)
+    with pytest.raises(BadOption, match="nothing to resume"):
+        train(TranslateConfig.tiny(), clip_folder, tmp_path / "fresh", resume=True, quiet=True)
+    assert (run / "notes.txt").read_text() == "mine"
