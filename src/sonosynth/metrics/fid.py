@@ -40,10 +40,14 @@ def weights_path() -> Path:
 
 @lru_cache(maxsize=2)
 def network(device: str = "cpu"):
+    import warnings
+
     import torch
 
     try:
-        net = torch.jit.load(str(weights_path()), map_location="cpu")
+        with warnings.catch_warnings():  # the TorchScript loader's own deprecation notice
+            warnings.simplefilter("ignore", DeprecationWarning)
+            net = torch.jit.load(str(weights_path()), map_location="cpu")
     except RuntimeError as e:
         raise MissingWeights(f"cannot load the FID network: {e}") from e
     return net.eval().to(device)

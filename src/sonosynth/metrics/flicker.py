@@ -33,7 +33,8 @@ def temporal_flicker(out, truth, mask=None) -> float:
 
 
 def optical_flow(prev: np.ndarray, nxt: np.ndarray, method: str = "dis") -> np.ndarray:
-    """Dense flow (H,W,2) such that prev(x + flow(x)) ~ nxt(x)... computed from nxt to prev."""
+    """Dense flow f (H,W,2) on nxt's grid with nxt(x) ~ prev(x + f(x))."""
+    prev, nxt = np.ascontiguousarray(prev), np.ascontiguousarray(nxt)
     if method == "dis":
         dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         return dis.calc(nxt, prev, None)
