@@ -1,2 +1,82 @@
-"""read_clip / write_clip: formats chosen by content and extension."""
+"""read_clip / write_clip: formats chosen by content (magic bytes) with the extension as a hint.
+
+Readers: DICOM, video (mp4/avi/mov/mpeg/mkv/gif/...), stills (png/jpg/bmp/tiff), folders of
+numbered frames, MetaImage (.mha/.mhd, optional SimpleITK), .npz. Writers: .mp4 (H.264),
+.mkv (FFV1, lossless), .gif, .npz, .png (one frame), .dcm. Every write is atomic and refuses
+to replace an existing file unless overwrite=True.
+"""
 from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..clip import Clip
+from ..errors import BadOption, UserError
+from .atomic import atomic_path, check_writable
+from .detect import check_readable, sniff
+
+WRITE_FORMATS = (".mp4", ".mkv", ".gif", ".npz", ".png", ".dcm")
+
+
+def read_clip(path: str | os.PathLike) -> Clip:
+    """Read any supported input into a Clip (frames uint8 in display space); UnreadableInput if it can't."""
+    p = check_readable(path)
+    kind = sniff(p)
+    if kind == "dicom":
+        from .dicom import read_dicom as reader
+    elif kind == "video":
+        from .video import read_video as reader
+    elif kind == "image":
+        from .image import read_image as reader
+    elif kind == "frames":
+        from .image import read_frame_folder as reader
+    elif kind == "metaimage":
+        from .metaimage import read_metaimage as reader
+    else:
+        from .npz import read_npz as reader
+    try:
+        return reader(p)
+    except UserError as e:
+        if str(p) in str(e):
+            raise
+        raise type(e)(f"{p}: {e}") from None  # e.g. Clip's own shape checks: say which file
+
+
+def write_clip(clip: Clip, path: str | os.PathLike, overwrite: bool = False, crf: int = 23) -> Path:
+    """Write by extension (see WRITE_FORMATS); `crf` is the H.264 quality for .mp4 (lower is better)."""
+    target = Path(path)
+    ext = target.suffix.lower()
+    if ext not in WRITE_FORMATS:
+        raise BadOption(f"cannot write {ext or 'a file without extension'}: choose one of {', '.join(WRITE_FORMATS)}")
+    if ext == ".png" and clip.n_frames != 1:
+        raise BadOption(f"a .png holds one frame but the clip has {clip.n_frames}; write .mp4, .mkv, .gif, .npz or .dcm instead")
+    check_writable(target, overwrite)
+    with atomic_path(target, overwrite) as tmp:
+        if ext == ".mp4":
+            from .video import write_mp4
+
+            write_mp4(clip, tmp, crf=crf)
+        elif ext == ".mkv":
+            from .video import write_mkv
+
+            write_mkv(clip, tmp)
+        elif ext == ".gif":
+            from .video import write_gif
+
+            write_gif(clip, tmp)
+        elif ext == ".npz":
+            from .npz import write_npz
+
+            write_npz(clip, tmp)
+        elif ext == ".png":
+            from .image import write_png
+
+            write_png(clip, tmp)
+        else:
+            from .dicom_write import write_dicom
+
+            write_dicom(clip, tmp)
+    return target
+
+
+__all__ = ["read_clip", "write_clip", "WRITE_FORMATS", "atomic_path"]

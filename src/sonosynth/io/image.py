@@ -1,0 +1,84 @@
+"""Still images (png, jpg, bmp, tiff) as 1-frame clips, folders of numbered frames, and the PNG writer."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..clip import Clip
+from ..errors import BadOption, UnreadableInput
+from .common import check_size, maybe_grey, window_to_uint8
+from .detect import IMAGE_EXT
+
+_LOSSY_FORMATS = {"JPEG", "MPO", "WEBP"}
+
+
+def _load(path: Path) -> tuple[np.ndarray, bool]:
+    """Decode one still to uint8 (H,W) or (H,W,3); returns (array, lossy)."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = None  # our own size check below gives the clearer message
+    try:
+        with Image.open(path) as im:
+            check_size(path, 1, im.height, im.width, 3)
+            lossy = im.format in _LOSSY_FORMATS
+            if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+                arr = window_to_uint8(np.asarray(im))
+            elif im.mode in ("L", "RGB"):
+                arr = np.asarray(im)
+            elif im.mode in ("LA", "1"):
+                arr = np.asarray(im.convert("L"))
+            else:  # P, RGBA, CMYK, YCbCr...: what a viewer shows
+                arr = np.asarray(im.convert("RGB"))
+    except UnreadableInput:
+        raise
+    except MemoryError:
+        raise
+    except Exception as e:
+        raise UnreadableInput(f"{path}: not a readable image ({type(e).__name__}: {e})") from None
+    return np.array(arr, np.uint8), lossy
+
+
+def read_image(path: Path) -> Clip:
+    arr, lossy = _load(path)
+    frames = maybe_grey(arr[None], lossy)
+    return Clip(frames, fps=1.0, source={"path": str(path), "format": "image", "lossy": lossy})
+
+
+def numbered_frames(folder: Path) -> list[Path]:
+    """Image files named with a number, in numeric order; all must share one extension."""
+    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXT and re.search(r"\d+", p.stem)]
+    if not files:
+        raise UnreadableInput(f"{folder}: a directory, not a file, and it holds no numbered image frames")
+    exts = {p.suffix.lower() for p in files}
+    if len(exts) > 1:
+        raise UnreadableInput(f"{folder}: numbered frames mix extensions ({', '.join(sorted(exts))})")
+    return sorted(files, key=lambda p: (int(re.findall(r"\d+", p.stem)[-1]), p.name))
+
+
+def read_frame_folder(folder: Path) -> Clip:
+    from ..progress import progress
+
+    files = numbered_frames(folder)
+    first, lossy = _load(files[0])
+    check_size(folder, len(files), first.shape[0], first.shape[1], 3)
+    out = np.empty((len(files), *first.shape), np.uint8)
+    out[0] = first
+    for i, p in enumerate(progress(files[1:], desc="reading frames", unit="frame"), start=1):
+        arr, lossy_i = _load(p)
+        if arr.ndim != first.ndim and arr.ndim == 2:
+            arr = np.repeat(arr[..., None], 3, axis=-1)
+        if arr.shape != first.shape:
+            raise UnreadableInput(f"{p}: size {arr.shape} differs from the first frame's {first.shape}")
+        out[i] = arr
+        lossy = lossy or lossy_i
+    return Clip(maybe_grey(out, lossy), fps=30.0, source={"path": str(folder), "format": "frames", "lossy": lossy})
+
+
+def write_png(clip: Clip, tmp: Path) -> None:
+    from PIL import Image
+
+    if clip.n_frames != 1:
+        raise BadOption(f"a .png holds one frame but the clip has {clip.n_frames}; write .mp4, .mkv, .gif, .npz or .dcm instead")
+    Image.fromarray(clip.frames[0]).save(tmp, format="PNG")

@@ -1,0 +1,135 @@
+"""Video through PyAV: every container/codec FFmpeg reads; H.264 .mp4 and lossless FFV1 .mkv writers.
+
+GIF is written with Pillow (FFmpeg's GIF encoder needs a palette step PyAV does not expose).
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from ..clip import Clip
+from ..errors import BadOption, UnreadableInput
+from .common import check_size, max_bytes, maybe_grey
+
+#: Codecs whose decoded pixels are exactly what was encoded.
+LOSSLESS_CODECS = {"ffv1", "gif", "png", "apng", "rawvideo", "huffyuv", "ffvhuff", "utvideo", "qtrle", "rle", "bmp", "magicyuv"}
+_GREY_FORMATS = {"gray", "gray8", "ya8", "monow", "monob"}
+
+
+def _rate(stream) -> float:
+    for r in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if r and float(r) > 0 and np.isfinite(float(r)):
+            return float(r)
+    return 30.0
+
+
+def read_video(path: Path) -> Clip:
+    import av
+
+    from ..progress import progress
+
+    try:
+        container = av.open(str(path))
+    except Exception as e:
+        raise UnreadableInput(f"{path}: not a readable video ({type(e).__name__}: {e})") from None
+    with container:
+        if not container.streams.video:
+            raise UnreadableInput(f"{path}: has no video stream")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        ctx = stream.codec_context
+        fps = _rate(stream)
+        declared = int(stream.frames or 0)
+        estimate = declared or int(round(float(stream.duration * stream.time_base) * fps)) if stream.duration else declared
+        check_size(path, max(estimate, 1), max(ctx.height, 1), max(ctx.width, 1), 3)
+        grey_stream = (ctx.pix_fmt or "") in _GREY_FORMATS
+        fmt = "gray" if grey_stream else "rgb24"
+        frames: list[np.ndarray] = []
+        budget = max_bytes()
+        try:
+            for frame in progress(container.decode(stream), total=declared or None, desc="decoding", unit="frame"):
+                arr = frame.to_ndarray(format=fmt)
+                if frames and arr.shape != frames[0].shape:
+                    raise UnreadableInput(f"{path}: frame size changes mid-stream ({frames[0].shape} to {arr.shape})")
+                frames.append(arr)
+                budget -= arr.nbytes
+                if budget < 0:
+                    raise UnreadableInput(f"{path}: decoded frames exceed the {max_bytes() / 1024**3:.1f} GiB limit (set SONOSYNTH_MAX_BYTES to raise it)")
+        except UnreadableInput:
+            raise
+        except MemoryError:
+            raise
+        except Exception as e:
+            raise UnreadableInput(f"{path}: corrupt video data after {len(frames)} frames ({type(e).__name__}: {e})") from None
+        codec = ctx.name
+    if not frames:
+        raise UnreadableInput(f"{path}: no decodable video frames (truncated or corrupt)")
+    if codec == "gif" and not _gif_complete(path):
+        raise UnreadableInput(f"{path}: truncated GIF (the file stops before its trailer)")
+    if declared and len(frames) < declared:
+        raise UnreadableInput(f"{path}: truncated: the container declares {declared} frames but only {len(frames)} decode")
+    lossy = codec not in LOSSLESS_CODECS
+    data = maybe_grey(np.stack(frames), lossy)
+    del frames
+    return Clip(data, fps=fps, source={"path": str(path), "format": "video", "codec": codec, "lossy": lossy})
+
+
+def _gif_complete(path: Path) -> bool:
+    """A GIF ends with the trailer byte 0x3B; FFmpeg happily decodes a partial first frame without it."""
+    with open(path, "rb") as fh:
+        fh.seek(-1, 2)
+        return fh.read(1) == b";"
+
+
+def _even(frames: np.ndarray) -> np.ndarray:
+    """H.264 yuv420p needs even sides: replicate the last row/column (documented; a dark margin stays dark)."""
+    ph, pw = frames.shape[1] % 2, frames.shape[2] % 2
+    if not (ph or pw):
+        return frames
+    pad = [(0, 0), (0, ph), (0, pw)] + ([(0, 0)] if frames.ndim == 4 else [])
+    return np.pad(frames, pad, mode="edge")
+
+
+def _encode(clip: Clip, tmp: Path, container_format: str, codec: str, pix_fmt: str, frames: np.ndarray, options: dict, container_options: dict | None = None) -> None:
+    import av
+
+    from ..progress import progress
+
+    rate = Fraction(clip.fps).limit_denominator(1001)
+    with av.open(str(tmp), mode="w", format=container_format, options=container_options or {}) as out:
+        stream = out.add_stream(codec, rate=rate)
+        stream.width, stream.height = frames.shape[2], frames.shape[1]
+        stream.pix_fmt = pix_fmt
+        stream.options = options
+        in_fmt = "rgb24" if frames.ndim == 4 else "gray"
+        for f in progress(frames, desc=f"encoding {codec}", unit="frame"):
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format=in_fmt)
+            for packet in stream.encode(vf):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+
+
+def write_mp4(clip: Clip, tmp: Path, crf: int = 23) -> None:
+    """H.264 yuv420p, moov atom first: plays in every browser. Odd sides are padded by one row/column."""
+    if not 0 <= int(crf) <= 51:
+        raise BadOption(f"crf must be between 0 and 51, got {crf}")
+    opts = {"crf": str(int(crf)), "preset": "medium"}
+    _encode(clip, tmp, "mp4", "libx264", "yuv420p", _even(clip.frames), opts, {"movflags": "+faststart"})
+
+
+def write_mkv(clip: Clip, tmp: Path) -> None:
+    """FFV1 in Matroska: lossless, so greyscale (gray) and RGB (bgr0) frames come back bit-exact."""
+    pix_fmt = "bgr0" if clip.is_rgb else "gray"
+    _encode(clip, tmp, "matroska", "ffv1", pix_fmt, clip.frames, {"level": "3"})
+
+
+def write_gif(clip: Clip, tmp: Path) -> None:
+    """Animated GIF through Pillow: greyscale is exact, RGB is quantised to 256 colours per frame."""
+    from PIL import Image
+
+    images = [Image.fromarray(f) for f in clip.frames]
+    duration = max(20, int(round(1000.0 / clip.fps / 10.0)) * 10)  # GIF counts in 1/100 s; browsers floor at 20 ms
+    images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=duration, loop=0, optimize=False)
