@@ -1,8 +1,180 @@
-"""CLI commands (filled in by its owner)."""
+"""`sonosynth evaluate` (metrics report) and `sonosynth evaluate-downstream` (classification/segmentation).
+
+The downstream tests are a separate command group rather than `evaluate downstream`, because
+`evaluate` takes its inputs as options and a typer group cannot also be such a command.
+"""
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
 
 import typer
 
+from ..errors import BadOption, OutputExists
+
+DEVICE_HELP = "cpu, cuda or cuda:N."
+
+
+def _device(device: str) -> str:
+    if device == "cpu":
+        return device
+    if not device.startswith("cuda"):
+        raise BadOption(f"--device must be cpu or cuda[:N], got {device!r}")
+    import torch
+
+    if not torch.cuda.is_available():
+        raise BadOption("--device cuda asked for, but no CUDA device is available")
+    return device
+
+
+def _threads(device: str) -> None:
+    import torch
+
+    if device == "cpu":
+        torch.set_num_threads(max(1, min(torch.get_num_threads(), 4)))
+
+
+def evaluate(
+    real: Path = typer.Option(..., "--real", "-r", help="Real clip, or folder of clips."),
+    fake: Path = typer.Option(..., "--fake", "-f", help="Generated clip, or folder of clips."),
+    out: Path = typer.Option(..., "-o", "--out", help="Report folder to create (metrics.json, index.html)."),
+    pairs: bool = typer.Option(False, "--pairs", help="Real and fake are pairs (same names, or same order): adds SSIM, PSNR, MAE, flicker..."),
+    mask: Optional[Path] = typer.Option(None, "--mask", help="Mask (PNG, or .npz with 'mask') for all pairs, or a folder with one per fake clip (same stem). Needs --pairs."),
+    metrics: Optional[str] = typer.Option(None, "--metrics", help="Comma-separated: ssim,ms_ssim,psnr,mae,flicker,warp,lpips,fid,kid,fvd,domain (default: all)."),
+    device: str = typer.Option("cpu", "--device", help=DEVICE_HELP),
+    frames_per_clip: int = typer.Option(8, "--frames-per-clip", min=1, help="Frames per clip for FID/KID (evenly spaced)."),
+    windows_per_clip: int = typer.Option(4, "--windows-per-clip", min=1, help="16-frame windows per clip for FVD (evenly spaced)."),
+    perceptual_weights: Optional[Path] = typer.Option(None, "--perceptual-weights", help="VGG-16 (+ LPIPS heads) safetensors; without it LPIPS is reported as unavailable."),
+    domain_weights: Optional[Path] = typer.Option(None, "--domain-weights", help="Domain network from `evaluate-downstream domain-net`, for domain FVD."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing report folder."),
+) -> None:
+    """Compare generated clips with real ones and write a report with its protocol stated."""
+    from ..metrics import suite
+    from ..metrics.report import write_report
+
+    if out.exists() and not overwrite:
+        raise OutputExists(f"report folder {out} exists; pass --overwrite to replace it")
+    opts = suite.Options(metrics=suite.parse_metrics(metrics), pairs=pairs, mask=mask, device=_device(device),
+                         frames_per_clip=frames_per_clip, windows_per_clip=windows_per_clip,
+                         perceptual_weights=perceptual_weights, domain_weights=domain_weights)
+    if mask is not None and not mask.exists():
+        raise BadOption(f"mask {mask} not found")
+    _threads(opts.device)
+    results = suite.run(real, fake, opts)
+    write_report(results, out, overwrite=overwrite)
+    summary = dict(results.get("distribution", {}))
+    if "paired" in results:
+        summary.update({k: round(v["mean"], 4) for k, v in results["paired"]["summary"].items()})
+    typer.echo(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in summary.items()}))
+    for w in results.get("warnings", []):
+        typer.echo(f"warning: {w}", err=True)
+    typer.echo(f"report: {out / 'index.html'}", err=True)
+
+
+downstream = typer.Typer(help="Downstream tests: lung clip classification, nerve segmentation, and the domain network.",
+                         no_args_is_help=True)
+
+
+def _write_json(result: dict, out: Path, overwrite: bool) -> None:
+    from ..io.atomic import atomic_path
+    from ..metrics.report import _clean
+
+    with atomic_path(out, overwrite=overwrite) as tmp:
+        tmp.write_text(json.dumps(_clean(result), indent=1))
+
+
+def _table_line(name: str, row: dict) -> str:
+    return f"{name:32s} " + "  ".join(f"{k} {v['mean']:.3f} ± {v['ci95']:.3f}" for k, v in row.items())
+
+
+@downstream.command("classify")
+def classify(
+    data: Path = typer.Option(Path("../shared/data/lung"), "--data", help="Lung data folder with clips.csv."),
+    synthetic: Optional[Path] = typer.Option(None, "--synthetic", help="Folder of synthetic clips, each named after its source lung clip (stem prefix)."),
+    preset: str = typer.Option("small", "--preset", help="small (CPU, ~20 min) or full."),
+    seeds: Optional[str] = typer.Option(None, "--seeds", help="Comma-separated seeds (default: the preset's)."),
+    out: Path = typer.Option(..., "-o", "--out", help="JSON file for the table."),
+    overwrite: bool = typer.Option(False, "--overwrite"),
+) -> None:
+    """Cross-validated F1/accuracy of a 3D ResNet-18 trained on real, synthetic, real+synthetic clips."""
+    import dataclasses
+
+    from ..metrics.downstream import ClsConfig, run_classification
+
+    from ..io.atomic import check_writable
+
+    check_writable(out, overwrite)
+    cfg = _preset(ClsConfig, preset)
+    if seeds:
+        cfg = dataclasses.replace(cfg, seeds=_seeds(seeds))
+    _threads("cpu")
+    result = run_classification(data, cfg, synthetic, log=lambda s: typer.echo(s, err=True))
+    _write_json(result, out, overwrite)
+    for name, row in result["table"].items():
+        typer.echo(_table_line(name, row))
+
+
+@downstream.command("segment")
+def segment(
+    data: Path = typer.Option(Path("../shared/data/nerve"), "--data", help="Nerve data folder (images/, masks/, test/)."),
+    processed: Optional[Path] = typer.Option(None, "--processed", help="Folder of processed/translated test images, same names as test/images."),
+    preset: str = typer.Option("small", "--preset", help="small (CPU, ~15 min) or full."),
+    seeds: Optional[str] = typer.Option(None, "--seeds", help="Comma-separated seeds (default: the preset's)."),
+    out: Path = typer.Option(..., "-o", "--out", help="JSON file for the table."),
+    overwrite: bool = typer.Option(False, "--overwrite"),
+) -> None:
+    """Dice of a U-Net to the hand masks, and between its segmentations of real and processed images."""
+    import dataclasses
+
+    from ..io.atomic import check_writable
+    from ..metrics.downstream_seg import SegConfig, run_segmentation
+
+    check_writable(out, overwrite)
+    cfg = _preset(SegConfig, preset)
+    if seeds:
+        cfg = dataclasses.replace(cfg, seeds=_seeds(seeds))
+    _threads("cpu")
+    result = run_segmentation(data, cfg, processed, log=lambda s: typer.echo(s, err=True))
+    _write_json(result, out, overwrite)
+    for name, row in result["table"].items():
+        typer.echo(f"{name:45s} {row['mean']:.3f} ± {row['ci95']:.3f} (n={row['n']})")
+
+
+@downstream.command("domain-net")
+def domain_net(
+    data: Path = typer.Option(Path("../shared/data/lung"), "--data", help="Lung data folder with clips.csv."),
+    out: Path = typer.Option(..., "-o", "--out", help="Weights file to write (.safetensors)."),
+    preset: str = typer.Option("small", "--preset", help="small or full."),
+    seed: int = typer.Option(0, "--seed"),
+    overwrite: bool = typer.Option(False, "--overwrite"),
+) -> None:
+    """Train the lung classifier on the non-held-out clips and save it as the domain-FVD network."""
+    from ..io.atomic import check_writable
+    from ..metrics.domain import train_domain_net
+    from ..metrics.downstream import ClsConfig
+
+    if out.suffix != ".safetensors":
+        raise BadOption("the domain network is written as .safetensors")
+    check_writable(out, overwrite)
+    _threads("cpu")
+    info = train_domain_net(data, out, _preset(ClsConfig, preset), seed, overwrite)
+    typer.echo(f"wrote {info['path']} (trained on {info['n_train_clips']} clips)")
+
+
+def _preset(cls, name: str):
+    if name not in ("small", "full"):
+        raise BadOption(f"--preset must be small or full, got {name!r}")
+    return getattr(cls, name)()
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError as e:
+        raise BadOption(f"--seeds must be comma-separated integers, got {text!r}") from e
+
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("evaluate")(evaluate)
+    app.add_typer(downstream, name="evaluate-downstream")

@@ -111,6 +111,11 @@ def make_model(cfg: ClsConfig):
 
 def train_and_predict(train: list[np.ndarray], ytrain: np.ndarray, test: list[np.ndarray], cfg: ClsConfig, seed: int) -> np.ndarray:
     """Train from scratch on (clips, labels); return P(pathology) for each test clip."""
+    return predict(train_model(train, ytrain, cfg, seed), test, cfg)
+
+
+def train_model(train: list[np.ndarray], ytrain: np.ndarray, cfg: ClsConfig, seed: int):
+    """A classifier trained from scratch with class-balanced sampling and flips."""
     import torch
 
     torch.manual_seed(seed)
@@ -135,7 +140,13 @@ def train_and_predict(train: list[np.ndarray], ytrain: np.ndarray, test: list[np
             opt.zero_grad()
             loss.backward()
             opt.step()
-    model.eval()
+    return model.eval()
+
+
+def predict(model, test: list[np.ndarray], cfg: ClsConfig) -> np.ndarray:
+    """P(pathology) per clip: softmax averaged over evenly spaced windows."""
+    import torch
+
     probs = []
     with torch.no_grad():
         for c in test:
