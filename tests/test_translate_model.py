@@ -103,3 +103,29 @@ def test_weights_that_do_not_match_their_config_are_refused(tiny_weights, tmp_pa
     (tmp_path / "junk.json").write_text(tiny_weights.with_suffix(".json").read_text())
     with pytest.raises(MissingWeights, match="cannot read"):
         load_generator(tmp_path / "junk.safetensors")
+
+
+def test_streamed_video_translation_matches_in_memory_and_keeps_outside_pixels(tiny_weights, tmp_path):
+    from sonosynth.io import read_clip, write_clip
+    from sonosynth.methods.translate.pipeline import translate_video_file
+    from sonosynth.synth.overlay import paint_cfd
+
+    rng = np.random.default_rng(1)
+    base = rng.gamma(2.0, 35.0, (64, 64)).clip(0, 255)
+    base[20:44, 16:48] *= 0.2
+    grey = np.stack([np.roll(base, t % 5, axis=0) for t in range(40)]).astype(np.uint8)
+    cfd, _, truth = paint_cfd(grey, seed=3, fps=25.0)
+    src = tmp_path / "cfd.mkv"
+    write_clip(Clip(cfd, fps=25.0), src)
+    out = tmp_path / "grey.mkv"
+    n, fps = translate_video_file(src, out, Translator(tiny_weights, batch=3), chunk=7)
+    assert (n, fps) == (40, 25.0)
+    streamed = read_clip(out).frames
+    clip = read_clip(src)
+    from sonosynth.preprocess.doppler import doppler_mask
+
+    holes = doppler_mask(clip)
+    assert streamed.shape == grey.shape
+    np.testing.assert_array_equal(streamed[~holes], clip.grey()[~holes])
+    with pytest.raises(Exception, match="exists"):
+        translate_video_file(src, out, Translator(tiny_weights))

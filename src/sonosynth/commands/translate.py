@@ -20,9 +20,15 @@ def translate_command(
     """Find the colour-Doppler pixels and rebuild the greyscale anatomy under them; every other pixel is kept."""
     from ..io import read_clip, write_clip
     from ..io.atomic import check_writable
-    from ..methods.translate.pipeline import translate
+    from ..io.detect import check_readable, sniff
+    from ..methods.translate.pipeline import Translator, translate, translate_video_file
 
     check_writable(out, overwrite)
+    if mask is None and sniff(check_readable(src)) == "video" and out.suffix.lower() in (".mp4", ".mkv"):
+        translator = Translator(weights, device=device, batch=batch, temporal=not frame_by_frame)
+        n, fps = translate_video_file(src, out, translator, overwrite=overwrite)  # streamed: flat memory
+        typer.echo(f"wrote {out} ({n} frames, {fps:g} fps)")
+        return
     clip = read_clip(src)
     holes = None
     if mask is not None:

@@ -109,15 +109,23 @@ def hole_region(holes: np.ndarray) -> tuple[int, int, int, int]:
             max(0, int(xs.min()) - MARGIN), min(W, int(xs.max()) + 1 + MARGIN))
 
 
-def output_frames(clip: Clip, rebuilt_grey: np.ndarray, holes: np.ndarray, tolerance: int = 8) -> np.ndarray:
-    """Greyscale if the input is grey outside the holes; otherwise RGB with only the hole pixels replaced."""
+def grey_outside(clip: Clip, holes: np.ndarray, tolerance: int = 8) -> bool:
+    """True if every pixel outside the holes is grey (within lossy-codec chroma bleeding)."""
     if not clip.is_rgb:
-        return rebuilt_grey
+        return True
     rgb = clip.frames
     spread = rgb.max(axis=-1).astype(np.int16) - rgb.min(axis=-1)
-    if int(spread[~holes].max(initial=0)) <= tolerance:
+    return int(spread[~holes].max(initial=0)) <= tolerance
+
+
+def output_frames(clip: Clip, rebuilt_grey: np.ndarray, holes: np.ndarray, greyscale: bool | None = None) -> np.ndarray:
+    """Greyscale if the input is grey outside the holes (or `greyscale` says so); otherwise RGB with only
+    the hole pixels replaced, so colour annotations outside the Doppler stay as they were."""
+    if greyscale is None:
+        greyscale = grey_outside(clip, holes)
+    if greyscale or not clip.is_rgb:
         return rebuilt_grey
-    out = rgb.copy()
+    out = clip.frames.copy()
     out[holes] = rebuilt_grey[holes][:, None]
     return out
 
@@ -140,6 +148,49 @@ def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu"
     stream = tr.stream(zip(grey, holes), region=hole_region(holes))
     rebuilt = np.stack(list(progress(stream, total=clip.n_frames, desc="translate", unit="frame")))
     return clip.with_frames(output_frames(clip, rebuilt, holes), derivation=describe(tr), synthetic=True)
+
+
+def translate_video_file(src: Path, out: Path, translator: Translator, overwrite: bool = False,
+                         chunk: int = 32) -> tuple[int, float]:
+    """Stream a video file through the translator into an .mp4/.mkv: memory stays flat for any length.
+
+    Holes are detected chunk by chunk; whether the output is greyscale is decided on the first chunk.
+    Returns (frames written, fps).
+    """
+    from ...io.stream import VideoStream, VideoStreamWriter
+    from ...preprocess.doppler import doppler_mask
+    from ...progress import progress
+
+    reader = VideoStream(src)
+    chunks = iter(reader.chunks(chunk))
+    state: dict = {}
+
+    def frames_and_holes():
+        for frames in chunks:
+            clip = Clip(frames, fps=reader.fps)
+            holes = doppler_mask(clip)
+            if "greyscale" not in state:
+                state["greyscale"] = grey_outside(clip, holes)
+            state.setdefault("pending", deque()).append((clip, holes))
+            yield from zip(clip.grey(), holes)
+
+    count = 0
+    with VideoStreamWriter(out, reader.fps, overwrite=overwrite) as writer:
+        pending_frames: deque = deque()
+        for rebuilt in progress(translator.stream(frames_and_holes()), total=reader.n_frames or None,
+                                desc="translate", unit="frame"):
+            if not pending_frames:
+                clip, holes = state["pending"].popleft()
+                pending_frames.extend(zip(clip.frames, holes))
+            original, hole = pending_frames.popleft()
+            if state["greyscale"] or original.ndim == 2:
+                writer.write(rebuilt)
+            else:
+                frame = original.copy()
+                frame[hole] = rebuilt[hole][:, None]
+                writer.write(frame)
+            count += 1
+    return count, reader.fps
 
 
 def describe(tr: Translator) -> str:
