@@ -47,7 +47,7 @@ def describe(path: Path, with_doppler: bool = True) -> dict[str, Any]:
     info: dict[str, Any] = {
         "path": str(path),
         "format": src.get("format"),
-        "encoding": src.get("codec") or src.get("TransferSyntaxUID") or ("lossy" if src.get("lossy") else "lossless"),
+        "encoding": src.get("codec") or src.get("TransferSyntax") or ("lossy" if src.get("lossy") else "lossless"),
         "frames": clip.n_frames,
         "height": clip.height,
         "width": clip.width,

@@ -117,13 +117,15 @@ def read_dicom(path: Path) -> Clip:
         raise UnreadableInput(f"{path}: unsupported pixel layout ({spp} samples of {bits} bits)")
     check_size(path, n, rows, cols, 3 if spp == 3 or "PALETTE" in str(ds.get("PhotometricInterpretation", "")) else 1, max(1, bits // 8))
     if not tsyntax.is_compressed:
-        need = (rows * cols * n * spp * bits + 7) // 8
+        from pydicom.pixels.utils import get_expected_length
+
+        need = get_expected_length(ds, unit="bytes")  # knows YBR_FULL_422's 2 bytes per pixel
         have = len(ds.PixelData)
         if have < need:
             raise UnreadableInput(f"{path}: pixel data holds {have} bytes but the header declares {need} ({n} frames of {rows}x{cols})")
     frames = _decode_frames(ds, dec, path, n)
     fps = _fps(ds) or (30.0 if n > 1 else 1.0)
-    source = {"path": str(path), "format": "dicom", "TransferSyntaxUID": str(tsyntax), "lossy": str(tsyntax) in _LOSSY_SYNTAXES}
+    source = {"path": str(path), "format": "dicom", "TransferSyntaxUID": str(tsyntax), "TransferSyntax": tsyntax.name, "lossy": str(tsyntax) in _LOSSY_SYNTAXES}
     for name in SAFE_ATTRIBUTES:
         if name in ds and ds.get(name) not in (None, ""):
             v = ds.get(name)

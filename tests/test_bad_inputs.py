@@ -1,0 +1,101 @@
+"""Malformed inputs: `sonosynth info` answers each with one line on stderr and exit code 2,
+never a traceback; `sonosynth convert` leaves no output behind.
+
+The committed corpus is made by tests/bad_inputs/make_corpus.py; links, folders and special
+files are made here at test time.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from sonosynth.cli import main
+
+CORPUS = Path(__file__).resolve().parent / "bad_inputs"
+FILES = sorted(p for p in CORPUS.iterdir() if p.suffix != ".py" and p.name != "__pycache__")
+
+
+def _sonosynth() -> str:
+    exe = Path(sys.executable).parent / "sonosynth"
+    return str(exe) if exe.exists() else shutil.which("sonosynth")
+
+
+def _runtime_cases(tmp: Path) -> dict[str, Path]:
+    cases = {}
+    (tmp / "empty_dir").mkdir()
+    cases["directory"] = tmp / "empty_dir"
+    (tmp / "loop_a.mp4").symlink_to(tmp / "loop_b.mp4")
+    (tmp / "loop_b.mp4").symlink_to(tmp / "loop_a.mp4")
+    cases["symlink loop"] = tmp / "loop_a.mp4"
+    (tmp / "dangling.dcm").symlink_to(tmp / "gone.dcm")
+    cases["broken link"] = tmp / "dangling.dcm"
+    cases["nonexistent"] = tmp / "no_such_clip.mp4"
+    os.mkfifo(tmp / "pipe.mp4")
+    cases["fifo"] = tmp / "pipe.mp4"
+    cases["character device"] = Path(os.devnull)
+    cases["file as folder"] = CORPUS / "empty.png" / "frame.png"
+    if os.getuid() != 0:  # root reads through chmod 000; the fifo and device cases cover 'cannot open' then
+        locked = tmp / "locked.png"
+        locked.write_bytes((CORPUS / "one_by_one.png").read_bytes())
+        locked.chmod(0)
+        cases["unreadable"] = locked
+    return cases
+
+
+def _check_one_line(rc: int, stderr: str, what: str) -> None:
+    lines = stderr.strip().splitlines()
+    assert rc == 2, f"{what}: exit {rc}, stderr {stderr!r}"
+    assert len(lines) == 1 and lines[0].startswith("sonosynth: error: "), f"{what}: {stderr!r}"
+    assert "Traceback" not in stderr
+
+
+def test_corpus_is_large_and_tiny():
+    assert len(FILES) >= 30
+    assert all(p.stat().st_size < 32_000 for p in FILES)
+
+
+def test_info_subprocess_on_every_bad_input(tmp_path):
+    """One real process per input (~0.6 s each, four at a time): exactly what a user sees."""
+    exe = _sonosynth()
+    cases = {p.name: p for p in FILES} | _runtime_cases(tmp_path)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+
+    def run(path: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([exe, "info", str(path)], capture_output=True, text=True, timeout=120, env=env)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = dict(zip(cases, pool.map(run, cases.values())))
+    for what, r in results.items():
+        _check_one_line(r.returncode, r.stderr, what)
+        assert r.stdout == "", what
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".npz", ".dcm", ".mkv"])
+def test_convert_leaves_no_output(tmp_path, capsys, ext):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    cases = {p.name: p for p in FILES} | _runtime_cases(tmp_path)
+    for what, path in cases.items():
+        with pytest.raises(SystemExit) as exc:
+            main(["--quiet", "convert", str(path), str(out_dir / f"result{ext}")])
+        _check_one_line(exc.value.code, capsys.readouterr().err, what)
+        assert list(out_dir.iterdir()) == [], what
+
+
+def test_convert_subprocess_refuses_to_overwrite(tmp_path):
+    good = tmp_path / "in.npz"
+    subprocess.run([_sonosynth(), "convert", str(CORPUS.parent / "bad_inputs" / "npz_wrong_dtype.npz"), str(good)],
+                   capture_output=True, timeout=60)
+    assert not good.exists()
+    target = tmp_path / "keep.mp4"
+    target.write_bytes(b"precious")
+    r = subprocess.run([_sonosynth(), "convert", str(CORPUS / "truncated_faststart.mp4"), str(target)],
+                       capture_output=True, text=True, timeout=60)
+    _check_one_line(r.returncode, r.stderr, "existing output")
+    assert "exists" in r.stderr and target.read_bytes() == b"precious"

@@ -1,0 +1,138 @@
+"""Writing clips: lossless round trips, browser-playable H.264, de-identified synthetic DICOM, atomic writes."""
+from __future__ import annotations
+
+import av
+import numpy as np
+import pydicom
+import pytest
+
+from sonosynth.clip import Clip
+from sonosynth.errors import BadOption, OutputExists
+from sonosynth.io import read_clip, write_clip
+
+RNG = np.random.default_rng(42)
+GREY = RNG.integers(0, 256, (4, 21, 35), np.uint8)  # odd sides on purpose
+RGB = RNG.integers(0, 256, (4, 21, 35, 3), np.uint8)
+
+
+@pytest.mark.parametrize("ext", [".mkv", ".npz", ".dcm"])
+@pytest.mark.parametrize("frames", [GREY, RGB], ids=["grey", "rgb"])
+def test_lossless_formats_round_trip_exactly(tmp_path, ext, frames):
+    clip = Clip(frames, fps=24.0, spacing=(0.2, 0.3))
+    write_clip(clip, tmp_path / f"c{ext}")
+    back = read_clip(tmp_path / f"c{ext}")
+    assert back.frames.shape == frames.shape
+    np.testing.assert_array_equal(back.frames, frames)
+    assert back.fps == pytest.approx(24.0, rel=1e-4)
+    if ext != ".mkv":
+        assert back.spacing == pytest.approx((0.2, 0.3))
+
+
+def test_gif_greyscale_is_exact_and_timed(tmp_path):
+    write_clip(Clip(GREY, fps=20), tmp_path / "c.gif")
+    back = read_clip(tmp_path / "c.gif")
+    np.testing.assert_array_equal(back.frames, GREY)
+    assert back.fps == pytest.approx(20.0)
+
+
+def _smooth(shape):
+    t, h, w = shape[:3]
+    y, x = np.mgrid[0:h, 0:w]
+    base = np.stack([(x * 255 // w + 10 * k) % 256 for k in range(t)])
+    return base.astype(np.uint8) if len(shape) == 3 else np.stack([base, y[None].repeat(t, 0) * 255 // h, 255 - base], -1).astype(np.uint8)
+
+
+def test_mp4_is_browser_h264_and_faithful(tmp_path):
+    frames = _smooth((12, 47, 63))  # odd: padded by one row and column
+    write_clip(Clip(frames, fps=25), tmp_path / "c.mp4")
+    data = (tmp_path / "c.mp4").read_bytes()
+    assert 0 < data.find(b"moov") < data.find(b"mdat")  # faststart: playable while downloading
+    with av.open(str(tmp_path / "c.mp4")) as c:
+        s = c.streams.video[0]
+        assert (s.codec_context.name, s.codec_context.pix_fmt, s.width, s.height) == ("h264", "yuv420p", 64, 48)
+    back = read_clip(tmp_path / "c.mp4")
+    assert back.frames.shape == (12, 48, 64) and back.fps == pytest.approx(25.0)
+    err = back.frames[:, :47, :63].astype(float) - frames
+    assert 10 * np.log10(255**2 / np.mean(err**2)) > 35  # PSNR at crf 23
+
+
+def test_mp4_rgb_and_crf(tmp_path):
+    frames = _smooth((8, 48, 64, 3))
+    write_clip(Clip(frames), tmp_path / "hi.mp4", crf=10)
+    write_clip(Clip(frames), tmp_path / "lo.mp4", crf=45)
+    assert (tmp_path / "hi.mp4").stat().st_size > (tmp_path / "lo.mp4").stat().st_size
+    back = read_clip(tmp_path / "hi.mp4")
+    assert back.is_rgb and np.abs(back.frames.astype(int) - frames).mean() < 5  # 4:2:0 halves colour resolution
+    with pytest.raises(BadOption, match="crf"):
+        write_clip(Clip(frames), tmp_path / "bad.mp4", crf=99)
+    assert not (tmp_path / "bad.mp4").exists() and len(list(tmp_path.iterdir())) == 2  # no temp left
+
+
+def test_png_single_frame_only(tmp_path):
+    write_clip(Clip(RGB[:1]), tmp_path / "one.png")
+    np.testing.assert_array_equal(read_clip(tmp_path / "one.png").frames, RGB[:1])
+    with pytest.raises(BadOption, match="one frame"):
+        write_clip(Clip(RGB), tmp_path / "many.png")
+    assert not (tmp_path / "many.png").exists()
+
+
+def test_existing_output_is_kept_unless_overwrite(tmp_path):
+    target = tmp_path / "c.npz"
+    target.write_bytes(b"user data")
+    with pytest.raises(OutputExists):
+        write_clip(Clip(GREY), target)
+    assert target.read_bytes() == b"user data"
+    write_clip(Clip(GREY), target, overwrite=True)
+    np.testing.assert_array_equal(read_clip(target).frames, GREY)
+    assert [p.name for p in tmp_path.iterdir()] == ["c.npz"]
+
+
+def test_unknown_output_extension(tmp_path):
+    with pytest.raises(BadOption, match="cannot write"):
+        write_clip(Clip(GREY), tmp_path / "c.webp")
+
+
+PHI = {
+    "PatientName": "Leakwell^Johanna^Q", "PatientID": "PID-7731-XQ", "PatientBirthDate": "19510423",
+    "PatientAddress": "12 Hidden Lane", "InstitutionName": "Saint Privacy Hospital", "InstitutionAddress": "1 Secret Road",
+    "ReferringPhysicianName": "Referrer^Bartholomew", "AccessionNumber": "ACC99887766", "StudyDate": "20190311",
+    "StudyTime": "101112", "SeriesDate": "20190312", "AcquisitionDate": "20190313", "StudyID": "STUDY4242",
+    "OperatorsName": "Operator^Ottilie", "PerformingPhysicianName": "Performer^Pim", "StationName": "STATION-ZQ9",
+    "DeviceSerialNumber": "SN-31415926", "OtherPatientIDs": "OTHER-2718", "PatientAge": "071Y",
+    "StudyDescription": "Private study text", "InstitutionalDepartmentName": "Dept of Hidden Things",
+}
+
+
+def test_dicom_output_is_synthetic_derived_and_leaks_no_identity(tmp_path, pydicom_file):
+    src = pydicom.dcmread(pydicom_file("examples_ybr_color.dcm"))
+    for name, value in PHI.items():
+        setattr(src, name, value)
+    src.save_as(tmp_path / "source.dcm")
+    clip = read_clip(tmp_path / "source.dcm")
+    out = write_clip(clip.with_frames(clip.frames, derivation="CFD-to-greyscale translation"), tmp_path / "out.dcm")
+
+    data = out.read_bytes()
+    for name, value in PHI.items():
+        assert value.encode() not in data, f"{name} leaked"
+    ds = pydicom.dcmread(out)
+    for name in PHI:
+        assert not ds.get(name), f"{name} is set"
+    assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.3.1"
+    for uid in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+        assert ds[uid].value != src[uid].value
+    assert list(ds.ImageType) == ["DERIVED", "SECONDARY"]
+    assert "SYNTHETIC" in ds.DerivationDescription and "sonosynth" in ds.DerivationDescription
+    assert "CFD-to-greyscale translation" in ds.DerivationDescription
+    assert "SYNTHETIC" in ds.ImageComments and ds.BurnedInAnnotation in ("YES", "NO")
+    assert ds.PhotometricInterpretation == "RGB" and int(ds.NumberOfFrames) == 30
+    assert float(ds.FrameTime) == pytest.approx(33.333, rel=1e-3) and int(ds.CineRate) == 30
+    assert ds.FrameIncrementPointer == 0x00181063
+    assert ds.file_meta.TransferSyntaxUID == pydicom.uid.ExplicitVRLittleEndian
+    np.testing.assert_array_equal(read_clip(out).frames, clip.frames)
+
+
+def test_two_dicom_writes_get_distinct_uids(tmp_path):
+    a = pydicom.dcmread(write_clip(Clip(GREY), tmp_path / "a.dcm"))
+    b = pydicom.dcmread(write_clip(Clip(GREY), tmp_path / "b.dcm"))
+    assert a.SOPInstanceUID != b.SOPInstanceUID and a.StudyInstanceUID != b.StudyInstanceUID
+    assert a.PhotometricInterpretation == "MONOCHROME2"
