@@ -99,3 +99,20 @@ def test_absurd_size_refused_before_allocating(tmp_path, monkeypatch):
     monkeypatch.setenv("SONOSYNTH_MAX_BYTES", "1000")
     with pytest.raises(UnreadableInput, match="limit"):
         read_clip(tmp_path / "a.npz")
+
+
+def test_avi_mjpeg_greyscale_within_codec_tolerance(tmp_path):
+    import av
+
+    frames = np.stack([np.tile(np.linspace(0, 255, 64, dtype=np.uint8), (48, 1))] * 5)
+    with av.open(str(tmp_path / "c.avi"), "w") as out:
+        s = out.add_stream("mjpeg", rate=15)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuvj420p"
+        for f in frames:
+            for p in s.encode(av.VideoFrame.from_ndarray(f, format="gray")):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    clip = read_clip(tmp_path / "c.avi")
+    assert clip.frames.shape == (5, 48, 64) and clip.fps == pytest.approx(15.0)
+    assert np.abs(clip.frames.astype(int) - frames).mean() < 2

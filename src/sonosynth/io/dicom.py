@@ -5,6 +5,8 @@ inverted, 16-bit windowed to 8 bits. Only non-identifying attributes reach `Clip
 """
 from __future__ import annotations
 
+import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +108,19 @@ def _decoder(ds, path: Path):
 
 
 def read_dicom(path: Path) -> Clip:
+    """Read with pydicom's warnings and log lines silenced: the CLI promises one line per problem."""
+    logger = logging.getLogger("pydicom")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _read(path)
+    finally:
+        logger.setLevel(level)
+
+
+def _read(path: Path) -> Clip:
     ds = _open(path)
     if "PixelData" not in ds:
         raise UnreadableInput(f"{path}: DICOM file has no pixel data")
@@ -163,7 +178,9 @@ def _decode_frames(ds, dec, path: Path, n: int) -> np.ndarray:
         raise UnreadableInput(f"{path}: cannot decode pixel data ({type(e).__name__}: {e})") from None
     if out is None:
         raise UnreadableInput(f"{path}: DICOM file has no frames")
-    if out.dtype != np.uint8:
+    if int(ds.get("BitsAllocated", 8)) == 1:
+        out = out.astype(np.uint8) * 255  # 1-bit (segmentation-like) images: 0 and 1 are black and white
+    elif out.dtype != np.uint8:
         if out.ndim == 3 and "WindowCenter" in ds and "WindowWidth" in ds:
             out = window_to_uint8(out, _first(ds.WindowCenter), _first(ds.WindowWidth))
         else:
