@@ -54,13 +54,16 @@ def network(device: str = "cpu"):
 
 
 def _frames_tensor(frames: list[np.ndarray]):
+    """Frames (each its own size) -> (N, 3, 299, 299) in the network's input range."""
     import torch
     import torch.nn.functional as F
 
-    x = torch.from_numpy(np.stack(frames)).float()
-    x = x[:, None].expand(-1, 3, -1, -1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
-    x = F.interpolate(x, size=(SIZE, SIZE), mode="bilinear", align_corners=False)
-    return (x / 128.0 - 1.0).clamp(-1.0, 255.0 / 128.0 - 1.0)
+    out = []
+    for f in frames:
+        x = torch.from_numpy(np.ascontiguousarray(f)).float()
+        x = x[None].expand(3, -1, -1) if x.ndim == 2 else x.permute(2, 0, 1)
+        out.append(F.interpolate(x[None], size=(SIZE, SIZE), mode="bilinear", align_corners=False))
+    return (torch.cat(out) / 128.0 - 1.0).clamp(-1.0, 255.0 / 128.0 - 1.0)
 
 
 def fid_features(frames: Iterable[np.ndarray], device: str = "cpu", batch: int = 16, total: int | None = None) -> np.ndarray:
