@@ -84,59 +84,56 @@ def _write_json(result: dict, out: Path, overwrite: bool) -> None:
         tmp.write_text(json.dumps(_clean(result), indent=1))
 
 
-def _table_line(name: str, row: dict) -> str:
-    return f"{name:32s} " + "  ".join(f"{k} {v['mean']:.3f} ± {v['ci95']:.3f}" for k, v in row.items())
+def _run_downstream(run, cfg_cls, data: Path, extra, preset: str, seeds: Optional[str], out: Path, overwrite: bool) -> dict:
+    """Shared by classify/segment: check the output, pick the preset and seeds, run, write the JSON."""
+    import dataclasses
+
+    from ..io.atomic import check_writable
+
+    check_writable(out, overwrite)
+    cfg = _preset(cfg_cls, preset)
+    if seeds:
+        cfg = dataclasses.replace(cfg, seeds=_seeds(seeds))
+    _threads("cpu")
+    result = run(data, cfg, extra, log=lambda s: typer.echo(s, err=True))
+    _write_json(result, out, overwrite)
+    return result
+
+
+PRESET_HELP = "small (2-core CPU, well under an hour) or full (GPU)."
+SEEDS_HELP = "Comma-separated seeds (default: the preset's)."
 
 
 @downstream.command("classify")
 def classify(
     data: Path = typer.Option(Path("../shared/data/lung"), "--data", help="Lung data folder with clips.csv."),
     synthetic: Optional[Path] = typer.Option(None, "--synthetic", help="Folder of synthetic clips, each named after its source lung clip (stem prefix)."),
-    preset: str = typer.Option("small", "--preset", help="small (CPU, ~20 min) or full."),
-    seeds: Optional[str] = typer.Option(None, "--seeds", help="Comma-separated seeds (default: the preset's)."),
+    preset: str = typer.Option("small", "--preset", help=PRESET_HELP),
+    seeds: Optional[str] = typer.Option(None, "--seeds", help=SEEDS_HELP),
     out: Path = typer.Option(..., "-o", "--out", help="JSON file for the table."),
     overwrite: bool = typer.Option(False, "--overwrite"),
 ) -> None:
     """Cross-validated F1/accuracy of a 3D ResNet-18 trained on real, synthetic, real+synthetic clips."""
-    import dataclasses
-
     from ..metrics.downstream import ClsConfig, run_classification
 
-    from ..io.atomic import check_writable
-
-    check_writable(out, overwrite)
-    cfg = _preset(ClsConfig, preset)
-    if seeds:
-        cfg = dataclasses.replace(cfg, seeds=_seeds(seeds))
-    _threads("cpu")
-    result = run_classification(data, cfg, synthetic, log=lambda s: typer.echo(s, err=True))
-    _write_json(result, out, overwrite)
+    result = _run_downstream(run_classification, ClsConfig, data, synthetic, preset, seeds, out, overwrite)
     for name, row in result["table"].items():
-        typer.echo(_table_line(name, row))
+        typer.echo(f"{name:32s} " + "  ".join(f"{k} {v['mean']:.3f} ± {v['ci95']:.3f}" for k, v in row.items()))
 
 
 @downstream.command("segment")
 def segment(
     data: Path = typer.Option(Path("../shared/data/nerve"), "--data", help="Nerve data folder (images/, masks/, test/)."),
     processed: Optional[Path] = typer.Option(None, "--processed", help="Folder of processed/translated test images, same names as test/images."),
-    preset: str = typer.Option("small", "--preset", help="small (CPU, ~15 min) or full."),
-    seeds: Optional[str] = typer.Option(None, "--seeds", help="Comma-separated seeds (default: the preset's)."),
+    preset: str = typer.Option("small", "--preset", help=PRESET_HELP),
+    seeds: Optional[str] = typer.Option(None, "--seeds", help=SEEDS_HELP),
     out: Path = typer.Option(..., "-o", "--out", help="JSON file for the table."),
     overwrite: bool = typer.Option(False, "--overwrite"),
 ) -> None:
     """Dice of a U-Net to the hand masks, and between its segmentations of real and processed images."""
-    import dataclasses
-
-    from ..io.atomic import check_writable
     from ..metrics.downstream_seg import SegConfig, run_segmentation
 
-    check_writable(out, overwrite)
-    cfg = _preset(SegConfig, preset)
-    if seeds:
-        cfg = dataclasses.replace(cfg, seeds=_seeds(seeds))
-    _threads("cpu")
-    result = run_segmentation(data, cfg, processed, log=lambda s: typer.echo(s, err=True))
-    _write_json(result, out, overwrite)
+    result = _run_downstream(run_segmentation, SegConfig, data, processed, preset, seeds, out, overwrite)
     for name, row in result["table"].items():
         typer.echo(f"{name:45s} {row['mean']:.3f} ± {row['ci95']:.3f} (n={row['n']})")
 
