@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -40,11 +41,6 @@ def _runtime_cases(tmp: Path) -> dict[str, Path]:
     cases["fifo"] = tmp / "pipe.mp4"
     cases["character device"] = Path(os.devnull)
     cases["file as folder"] = CORPUS / "empty.png" / "frame.png"
-    if os.getuid() != 0:  # root reads through chmod 000; the fifo and device cases cover 'cannot open' then
-        locked = tmp / "locked.png"
-        locked.write_bytes((CORPUS / "one_by_one.png").read_bytes())
-        locked.chmod(0)
-        cases["unreadable"] = locked
     return cases
 
 
@@ -86,6 +82,28 @@ def test_convert_leaves_no_output(tmp_path, capsys, ext):
             main(["--quiet", "convert", str(path), str(out_dir / f"result{ext}")])
         _check_one_line(exc.value.code, capsys.readouterr().err, what)
         assert list(out_dir.iterdir()) == [], what
+
+
+def test_unreadable_permission():
+    """chmod 000 stops everyone but root; as root, run the CLI as user 'nobody' through setpriv."""
+    prefix = []
+    if os.getuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root (reads through chmod 000) and setpriv is not available to drop privileges")
+        prefix = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+    folder = Path(tempfile.mkdtemp(prefix="sonosynth-perm-"))
+    try:
+        folder.chmod(0o755)
+        locked = folder / "locked.dcm"
+        locked.write_bytes((CORPUS / "dicom_one_pixel.dcm").read_bytes())
+        locked.chmod(0)
+        r = subprocess.run([*prefix, _sonosynth(), "info", str(locked)], capture_output=True, text=True, timeout=60)
+        if prefix and "Permission denied" in r.stderr and "cannot be opened" not in r.stderr:
+            pytest.skip(f"user nobody cannot run the installed sonosynth here: {r.stderr.strip()[:200]}")
+        _check_one_line(r.returncode, r.stderr, "unreadable")
+        assert "cannot be opened" in r.stderr
+    finally:
+        shutil.rmtree(folder)
 
 
 def test_convert_subprocess_refuses_to_overwrite(tmp_path):

@@ -80,7 +80,7 @@ def _text(info: dict[str, Any]) -> str:
 
 
 def info(
-    file: Path = typer.Argument(..., help="A clip: DICOM, video, image, folder of numbered frames, .mha/.mhd or .npz."),
+    file: Path = typer.Argument(..., readable=False, help="A clip: DICOM, video, image, folder of numbered frames, .mha/.mhd or .npz."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
     no_doppler: bool = typer.Option(False, "--no-doppler", help="Skip the colour-Doppler measurement (faster)."),
 ) -> None:
@@ -90,7 +90,7 @@ def info(
 
 
 def convert(
-    src: Path = typer.Argument(..., help="Input clip (any format sonosynth reads)."),
+    src: Path = typer.Argument(..., readable=False, help="Input clip (any format sonosynth reads)."),
     dst: Path = typer.Argument(..., help="Output: .mp4 (H.264), .mkv (FFV1 lossless), .gif, .npz, .png (one frame) or .dcm."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace DST if it exists."),
     crf: int = typer.Option(23, "--crf", min=0, max=51, help="H.264 quality for .mp4 (0 best, 51 worst)."),

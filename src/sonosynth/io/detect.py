@@ -24,6 +24,8 @@ def check_readable(path: str | os.PathLike) -> Path:
     except OSError as e:
         if e.errno == errno.ELOOP:
             raise UnreadableInput(f"{p}: symbolic link loop") from None
+        if e.errno in (errno.EACCES, errno.EPERM):
+            raise UnreadableInput(f"{p}: cannot be opened (permission denied)") from None
         if p.is_symlink():
             raise UnreadableInput(f"{p}: broken symbolic link") from None
         raise UnreadableInput(f"{p}: no such file") from None
