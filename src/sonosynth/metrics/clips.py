@@ -1,13 +1,8 @@
-"""Reading the clips that metrics compare: a file, or a folder of files, through sonosynth.io.
-
-Until ``sonosynth.io.read_clip`` is available, video files fall back to PyAV and .npz to numpy,
-so the metrics can be developed and tested on the real lung clips either way.
-"""
+"""Reading the clips that metrics compare: a file, or a folder of files, through sonosynth.io."""
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 from ..clip import Clip
 from ..errors import UnreadableInput
@@ -18,30 +13,9 @@ CLIP_EXT = VIDEO_EXT | {".npz", ".dcm", ".mha", ".mhd", ".png", ".jpg", ".jpeg",
 
 def read_clip(path: str | Path) -> Clip:
     """Read one clip (any format sonosynth.io reads)."""
-    p = Path(path)
-    try:
-        from ..io import read_clip as io_read
-    except ImportError:
-        io_read = None
-    if io_read is not None:
-        return io_read(p)
-    if not p.is_file():
-        raise UnreadableInput(f"{p}: no such file")
-    try:
-        if p.suffix.lower() == ".npz":
-            with np.load(p) as z:
-                return Clip(np.asarray(z["frames"]), float(z["fps"]) if "fps" in z else 30.0, source={"path": str(p)})
-        import av
+    from ..io import read_clip as io_read
 
-        with av.open(str(p)) as c:
-            stream = c.streams.video[0]
-            fps = float(stream.average_rate or 30.0)
-            frames = [f.to_ndarray(format="gray") for f in c.decode(stream)]
-    except Exception as e:  # any decoder failure is the file's problem, not ours
-        raise UnreadableInput(f"{p}: cannot read clip ({type(e).__name__}: {e})") from e
-    if not frames:
-        raise UnreadableInput(f"{p}: no frames")
-    return Clip(np.stack(frames), fps, source={"path": str(p)})
+    return io_read(Path(path))
 
 
 def clip_paths(path: str | Path) -> list[Path]:
