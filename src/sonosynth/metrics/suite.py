@@ -76,8 +76,11 @@ def _pair_scores(real: np.ndarray, fake: np.ndarray, mask, opts: Options, name: 
     s: dict = {"clip": name, "frames": int(len(real))}
     m = set(opts.metrics)
     funcs = {"ssim": paired.ssim, "psnr": paired.psnr, "mae": paired.mae}
-    if "ms_ssim" in m and min(real.shape[1:]) >= 176:
-        funcs["ms_ssim"] = paired.ms_ssim
+    if "ms_ssim" in m:
+        if min(real.shape[1:]) >= 176:
+            funcs["ms_ssim"] = paired.ms_ssim
+        else:
+            s["_warning"] = f"MS-SSIM left out for {name}: frames {real.shape[1:]} are under 176 px a side"
     for k, fn in funcs.items():
         if k in m:
             s[k] = fn(real, fake)
@@ -152,6 +155,9 @@ def _assemble(real_paths, fake_paths, opts, per_clip, thumbs, feats, skipped) ->
     m = set(opts.metrics)
     out: dict = {"n_real_clips": len(real_paths), "n_fake_clips": len(fake_paths), "warnings": list(skipped)}
     protocol: dict = {"paired": opts.pairs, "metrics": list(opts.metrics), "device": opts.device}
+    out["warnings"] += [c.pop("_warning") for c in per_clip if "_warning" in c]
+    if not opts.pairs and m & set(PAIRED):
+        out["warnings"].append(f"paired metrics ({', '.join(x for x in PAIRED if x in m)}) not computed: they need --pairs")
     if per_clip:
         keys = [k for k in per_clip[0] if k not in ("clip", "frames")]
         out["paired"] = {"per_clip": per_clip, "summary": {k: summary([c[k] for c in per_clip if k in c]) for k in keys}}
