@@ -136,3 +136,19 @@ def test_two_dicom_writes_get_distinct_uids(tmp_path):
     b = pydicom.dcmread(write_clip(Clip(GREY), tmp_path / "b.dcm"))
     assert a.SOPInstanceUID != b.SOPInstanceUID and a.StudyInstanceUID != b.StudyInstanceUID
     assert a.PhotometricInterpretation == "MONOCHROME2"
+
+
+US_MULTIFRAME_REQUIRED = (  # Type 1 and 2 attributes of the modules of the US Multi-frame Image IOD
+    "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "StudyDate", "StudyTime",
+    "ReferringPhysicianName", "StudyID", "AccessionNumber", "Modality", "SeriesInstanceUID", "SeriesNumber",
+    "Manufacturer", "InstanceNumber", "PatientOrientation", "SamplesPerPixel", "PhotometricInterpretation", "Rows",
+    "Columns", "BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation", "PixelData", "NumberOfFrames",
+    "FrameIncrementPointer", "FrameTime", "ImageType", "LossyImageCompression", "SOPClassUID", "SOPInstanceUID",
+)
+
+
+def test_dicom_output_has_every_required_attribute(tmp_path):
+    ds = pydicom.dcmread(write_clip(Clip(RGB, fps=30), tmp_path / "a.dcm"))
+    missing = [name for name in US_MULTIFRAME_REQUIRED if name not in ds]
+    assert missing == []
+    assert ds.PlanarConfiguration == 0 and ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID

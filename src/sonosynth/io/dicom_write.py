@@ -41,11 +41,10 @@ def build_dataset(clip: Clip):
     now = datetime.datetime.now()
     ds.SOPClassUID, ds.SOPInstanceUID = US_MULTIFRAME_STORAGE, sop_uid
     ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
-    ds.FrameOfReferenceUID = generate_uid()
     ds.Modality = "US"
-    # Type 2: present, empty. Nothing from the source.
+    # Type 2 (and 2C PatientOrientation): present, empty. Nothing from the source.
     for name in ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
-                 "ReferringPhysicianName", "StudyID", "AccessionNumber", "Laterality", "InstanceNumber"):
+                 "ReferringPhysicianName", "StudyID", "AccessionNumber", "PatientOrientation"):
         setattr(ds, name, "")
     ds.SeriesNumber = 1
     ds.InstanceNumber = 1
