@@ -53,7 +53,7 @@ def _distribution_plots(per_clip: list[dict]) -> list[tuple[str, str]]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = [k for k in per_clip[0] if k not in ("clip", "frames")]
+    keys = list(dict.fromkeys(k for c in per_clip for k in c if k not in ("clip", "frames")))
     out = []
     for k in keys:
         v = np.array([c.get(k, np.nan) for c in per_clip], float)

@@ -159,7 +159,7 @@ def _assemble(real_paths, fake_paths, opts, per_clip, thumbs, feats, skipped) ->
     if not opts.pairs and m & set(PAIRED):
         out["warnings"].append(f"paired metrics ({', '.join(x for x in PAIRED if x in m)}) not computed: they need --pairs")
     if per_clip:
-        keys = [k for k in per_clip[0] if k not in ("clip", "frames")]
+        keys = list(dict.fromkeys(k for c in per_clip for k in c if k not in ("clip", "frames")))
         out["paired"] = {"per_clip": per_clip, "summary": {k: summary([c[k] for c in per_clip if k in c]) for k in keys}}
         protocol["paired_metrics"] = "per frame, averaged over frames, then over clips; SSIM Gaussian sigma 1.5, data range 255"
     dist: dict = {}
