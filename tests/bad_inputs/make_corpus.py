@@ -30,6 +30,22 @@ def _mp4(faststart: bool) -> bytes:
         return path.read_bytes()
 
 
+def _mkv_ffv1() -> bytes:
+    """30 frames of lossless FFV1 in Matroska, which keeps no frame count: only the duration betrays a cut."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "clip.mkv"
+        with av.open(str(path), "w", format="matroska") as out:
+            s = out.add_stream("ffv1", rate=10)
+            s.width, s.height, s.pix_fmt = 32, 24, "gray"
+            rng = np.random.default_rng(3)
+            for _ in range(30):
+                for p in s.encode(av.VideoFrame.from_ndarray(rng.integers(0, 256, (24, 32), np.uint8), format="gray")):
+                    out.mux(p)
+            for p in s.encode():
+                out.mux(p)
+        return path.read_bytes()
+
+
 def _encode_mp4(path: Path, faststart: bool) -> None:
     with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"} if faststart else {}) as out:
         s = out.add_stream("libx264", rate=10)
@@ -95,6 +111,7 @@ def _jpeg() -> bytes:
 def corpus() -> dict[str, bytes]:
     mp4 = _mp4(False)
     mp4_fast = _mp4(True)
+    mkv = _mkv_ffv1()
     one_frame = bytes(range(64)) * 2
     files = {f"empty{ext}": b"" for ext in (".mp4", ".dcm", ".png", ".npz", ".mha", ".gif", ".jpg", ".avi", ".mkv")}
     files.update({
@@ -103,6 +120,7 @@ def corpus() -> dict[str, bytes]:
         "random_bytes.mkv": np.random.default_rng(2).integers(0, 256, 4096, np.uint8).tobytes(),
         "truncated_moov_at_end.mp4": mp4[: len(mp4) // 2],
         "truncated_faststart.mp4": mp4_fast[: len(mp4_fast) * 2 // 3],
+        "truncated_ffv1.mkv": mkv[: len(mkv) // 2],
         "dicom_no_pixel_data.dcm": _dicom(pixels=None),
         "dicom_zero_frames.dcm": _dicom(frames=0, pixels=b""),
         "dicom_one_pixel.dcm": _dicom(1, 1, 1, b"\x80\x00"),
@@ -139,7 +157,7 @@ def _npz_absurd() -> bytes:
     npy.write(bytes(16))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("frames.npy", npy.getvalue())
+        zf.writestr(zipfile.ZipInfo("frames.npy", date_time=(1980, 1, 1, 0, 0, 0)), npy.getvalue())  # reproducible bytes
     return buf.getvalue()
 
 

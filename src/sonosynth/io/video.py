@@ -47,6 +47,7 @@ def read_video(path: Path) -> Clip:
         grey_stream = (ctx.pix_fmt or "") in _GREY_FORMATS
         fmt = "gray" if grey_stream else "rgb24"
         frames: list[np.ndarray] = []
+        last_time = None
         budget = max_bytes()
         try:
             for frame in progress(container.decode(stream), total=declared or None, desc="decoding", unit="frame"):
@@ -54,6 +55,7 @@ def read_video(path: Path) -> Clip:
                 if frames and arr.shape != frames[0].shape:
                     raise UnreadableInput(f"{path}: frame size changes mid-stream ({frames[0].shape} to {arr.shape})")
                 frames.append(arr)
+                last_time = frame.time if frame.time is not None else last_time
                 budget -= arr.nbytes
                 if budget < 0:
                     raise UnreadableInput(f"{path}: decoded frames exceed the {max_bytes() / 1024**3:.1f} GiB limit (set SONOSYNTH_MAX_BYTES to raise it)")
@@ -64,8 +66,11 @@ def read_video(path: Path) -> Clip:
         except Exception as e:
             raise UnreadableInput(f"{path}: corrupt video data after {len(frames)} frames ({type(e).__name__}: {e})") from None
         codec = ctx.name
+        short = _missing_seconds(container, last_time, fps)
     if not frames:
         raise UnreadableInput(f"{path}: no decodable video frames (truncated or corrupt)")
+    if short:
+        raise UnreadableInput(f"{path}: truncated: decoding stops {short:.2f} s before the container's stated end")
     if codec == "gif" and not _gif_complete(path):
         raise UnreadableInput(f"{path}: truncated GIF (the file stops before its trailer)")
     if declared and len(frames) < declared:
@@ -74,6 +79,19 @@ def read_video(path: Path) -> Clip:
     data = maybe_grey(np.stack(frames), lossy)
     del frames
     return Clip(data, fps=fps, source={"path": str(path), "format": "video", "codec": codec, "lossy": lossy})
+
+
+def _missing_seconds(container, last_time: float | None, fps: float) -> float:
+    """Seconds of stated duration that no decoded frame reached (0 when complete or unknown).
+
+    Catches truncated files whose container keeps no frame count (Matroska, MPEG); a margin of
+    two frames plus 2 % allows for rounding in how muxers state the duration.
+    """
+    if last_time is None or not container.duration:
+        return 0.0
+    end = (container.start_time or 0) / 1e6 + container.duration / 1e6
+    missing = end - (last_time + 1.0 / fps)
+    return missing if missing > 2.0 / fps + 0.02 * container.duration / 1e6 else 0.0
 
 
 def _gif_complete(path: Path) -> bool:
