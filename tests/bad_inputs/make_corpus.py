@@ -34,7 +34,7 @@ def _mkv_ffv1() -> bytes:
     """30 frames of lossless FFV1 in Matroska, which keeps no frame count: only the duration betrays a cut."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "clip.mkv"
-        with av.open(str(path), "w", format="matroska") as out:
+        with av.open(str(path), "w", format="matroska", options={"fflags": "+bitexact"}) as out:  # no random UIDs
             s = out.add_stream("ffv1", rate=10)
             s.width, s.height, s.pix_fmt = 32, 24, "gray"
             rng = np.random.default_rng(3)
