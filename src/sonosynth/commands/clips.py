@@ -91,7 +91,8 @@ def info(
 
 def convert(
     src: Path = typer.Argument(..., readable=False, help="Input clip (any format sonosynth reads)."),
-    dst: Path = typer.Argument(..., help="Output: .mp4 (H.264), .mkv (FFV1 lossless), .gif, .npz, .png (one frame) or .dcm."),
+    dst: Path = typer.Argument(..., help="Output: .mp4 (H.264 yuv420p; an odd height or width gains one repeated edge row/column), "
+                            ".mkv (FFV1, lossless), .gif, .npz (exact), .png (one frame) or .dcm."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace DST if it exists."),
     crf: int = typer.Option(23, "--crf", min=0, max=51, help="H.264 quality for .mp4 (0 best, 51 worst)."),
 ) -> None:

@@ -43,7 +43,11 @@ def read_clip(path: str | os.PathLike) -> Clip:
 
 
 def write_clip(clip: Clip, path: str | os.PathLike, overwrite: bool = False, crf: int = 23) -> Path:
-    """Write by extension (see WRITE_FORMATS); `crf` is the H.264 quality for .mp4 (lower is better)."""
+    """Write by extension (see WRITE_FORMATS); `crf` is the H.264 quality for .mp4 (lower is better).
+
+    H.264 in yuv420p needs even sides, so an .mp4 of an odd-sized clip gains one repeated
+    last row and/or column; .mkv, .npz and .dcm keep every pixel exactly.
+    """
     target = Path(path)
     ext = target.suffix.lower()
     if ext not in WRITE_FORMATS:
