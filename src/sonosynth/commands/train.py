@@ -41,5 +41,22 @@ def train_translate(
     typer.echo(f"weights: {weights}")
 
 
+@train_app.command("export")
+def export(
+    checkpoint: Path = typer.Argument(..., help="A training checkpoint (RUN/checkpoints/*.ckpt)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Weights file to write (.safetensors; the .json goes beside it)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
+) -> None:
+    """Export the generator of a checkpoint as weights that `sonosynth translate --weights` takes."""
+    from ..errors import BadOption
+    from ..methods.translate.train import export_checkpoint
+
+    if out.suffix != ".safetensors":
+        raise BadOption("--out must end in .safetensors")
+    if not checkpoint.is_file():
+        raise BadOption(f"checkpoint {checkpoint} does not exist")
+    typer.echo(f"weights: {export_checkpoint(checkpoint, out, overwrite=overwrite)}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(train_app, name="train")

@@ -17,8 +17,21 @@ from .temporal import N_INPUTS
 PRIOR_CHANNELS = slice(6, 10)  # nearest visible past/future values and distances
 
 
+def seen_elsewhere(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The hole pixel as seen in the nearest past/future frame where it is visible (the closer weighs more),
+    and whether it was seen at all; from the prior channels of the network input."""
+    past, past_d, future, future_d = x[:, PRIOR_CHANNELS].chunk(4, dim=1)
+    wp, wf = 1 - past_d, 1 - future_d  # 0 where nothing was found
+    total = wp + wf
+    seen = (wp * past + wf * future) / total.clamp(min=1e-6)
+    return seen, (total > 0).to(x.dtype)
+
+
 class CoarseNet(nn.Module):
-    """Encoder to ¼ resolution, dilated gated context, decoder with additive skips."""
+    """Encoder to ¼ resolution, dilated gated context, decoder with additive skips.
+
+    Its output blends, per pixel, its own estimate with the pixel seen in another frame, by a learnt
+    trust: copying what was visible is easy to learn, and the network learns when tissue moved too much."""
 
     def __init__(self, cin: int, w: int, dilations: tuple[int, ...]):
         super().__init__()
@@ -28,7 +41,9 @@ class CoarseNet(nn.Module):
         self.context = DilatedStack(4 * w, dilations)
         self.u2 = GatedUp2d(4 * w, 2 * w)
         self.u1 = GatedUp2d(2 * w, w)
-        self.out = nn.Conv2d(w, 1, 3, padding=1)
+        self.out = nn.Conv2d(w, 2, 3, padding=1)  # a value, and a gate on the pixels seen in other frames
+        with torch.no_grad():
+            self.out.bias[1] = 2.0  # start by trusting a pixel seen in another frame
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s1 = self.e1(x)
@@ -36,7 +51,10 @@ class CoarseNet(nn.Module):
         y = self.context(self.e3(s2))
         y = self.u2(y) + s2
         y = self.u1(y) + s1
-        return torch.tanh(self.out(y))
+        value, gate = self.out(y).chunk(2, dim=1)
+        seen, known = seen_elsewhere(x)
+        trust = torch.sigmoid(gate) * known
+        return trust * seen + (1 - trust) * torch.tanh(value)
 
 
 class RefineNet(nn.Module):
@@ -49,6 +67,8 @@ class RefineNet(nn.Module):
         self.context = DilatedStack(2 * w, dilations)
         self.u1 = GatedUp2d(2 * w, w)
         self.out = nn.Conv2d(w, 1, 3, padding=1)
+        nn.init.zeros_(self.out.weight)  # starts as the identity on the coarse result
+        nn.init.zeros_(self.out.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s1 = self.e1(x)

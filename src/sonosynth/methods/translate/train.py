@@ -70,6 +70,29 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
     return weights
 
 
+def export_checkpoint(ckpt: str | Path, out: str | Path, card: dict | None = None, overwrite: bool = False) -> Path:
+    """Generator weights of a training checkpoint as safetensors + JSON (tensors only; nothing is unpickled
+    beyond plain tensors and containers)."""
+    import torch
+
+    from ...errors import MissingWeights
+    from ...io.atomic import check_writable
+
+    out = check_writable(out, overwrite)
+    try:
+        state = torch.load(str(ckpt), map_location="cpu", weights_only=True)
+        cfg = TranslateConfig.from_dict(state["hyper_parameters"]["cfg"])
+    except Exception as e:  # noqa: BLE001 - any failure here is the file's fault
+        raise MissingWeights(f"cannot read training checkpoint {ckpt}: {type(e).__name__}: {e}") from None
+    steps = int(state["global_step"]) // 2  # two optimiser steps (G and D) per training step
+    cfg = cfg.override(steps=steps)
+    gen = {k[len("generator."):]: v.contiguous() for k, v in state["state_dict"].items() if k.startswith("generator.")}
+    info = {"steps": steps, "epochs_completed": int(state["epoch"]) + 1, "checkpoint": Path(ckpt).name}
+    info.update(card or {})
+    save_weights(gen, cfg, out, card=info)
+    return out
+
+
 def plot_losses(out: Path) -> None:
     """Loss curves from the CSV log to `losses.png` (best effort: a plot must not fail a finished run)."""
     try:
