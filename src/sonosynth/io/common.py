@@ -36,11 +36,14 @@ def check_size(path, frames: int, height: int, width: int, channels: int = 1, by
         )
 
 
-def channels_agree(frames: np.ndarray, tol: int) -> bool:
-    """True when no pixel's R, G and B differ by more than `tol` (stops at the first frame that does)."""
-    if frames.ndim != 4:
-        return True
+def channels_agree(frames, tol: int) -> bool:
+    """True when no pixel's R, G and B differ by more than `tol` (stops at the first frame that does).
+
+    `frames`: a (T,H,W[,3]) array or a list of (H,W[,3]) frames.
+    """
     for f in frames:  # per frame: bounded memory, early exit on colour
+        if f.ndim != 3:
+            return True
         r, g, b = f[..., 0], f[..., 1], f[..., 2]
         for x, y in ((r, g), (g, b), (r, b)):
             if tol == 0:
@@ -51,23 +54,38 @@ def channels_agree(frames: np.ndarray, tol: int) -> bool:
     return True
 
 
-def maybe_grey(frames: np.ndarray, lossy: bool) -> np.ndarray:
-    """(T,H,W,3) whose channels agree (exactly, or within codec bleeding when lossy) -> (T,H,W).
+def maybe_grey(frames, lossy: bool) -> np.ndarray:
+    """Frames whose channels agree (exactly, or within codec bleeding when lossy) -> (T,H,W); else (T,H,W,3).
 
     Lossless sources collapse only when R == G == B exactly, so round trips stay exact;
     lossy sources collapse to the channel mean when no pixel differs by more than
     LOSSY_GREY_TOLERANCE. Tinted greyscale (sepia/blue B-mode maps) stays RGB: that is what
-    the user sees.
+    the user sees. `frames` may be a list of per-frame arrays (a decoder's output): it is
+    emptied as the result fills, so memory peaks near one copy of the clip, not two.
     """
-    if frames.ndim != 4:
+    if isinstance(frames, np.ndarray) and frames.ndim != 4:
         return frames
     if channels_agree(frames, 0):
-        return np.ascontiguousarray(frames[..., 0])
-    if not lossy or not channels_agree(frames, LOSSY_GREY_TOLERANCE):
+        mode = "first"
+    elif lossy and channels_agree(frames, LOSSY_GREY_TOLERANCE):
+        mode = "mean"
+    elif isinstance(frames, np.ndarray):
         return frames
-    out = np.empty(frames.shape[:3], np.uint8)
-    for i, f in enumerate(frames):
-        out[i] = (f.astype(np.uint16).sum(axis=-1) + 1) // 3
+    else:
+        mode = "rgb"
+    first = frames[0]
+    shape = first.shape if mode == "rgb" or first.ndim == 2 else first.shape[:2]
+    out = np.empty((len(frames), *shape), np.uint8)
+    for i in range(len(frames)):
+        f = frames[i]
+        if f.ndim == 2 or mode == "rgb":
+            out[i] = f
+        elif mode == "first":
+            out[i] = f[..., 0]
+        else:
+            out[i] = (f.astype(np.uint16).sum(axis=-1) + 1) // 3
+        if isinstance(frames, list):
+            frames[i] = None  # release as we go
     return out
 
 

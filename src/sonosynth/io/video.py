@@ -76,8 +76,7 @@ def read_video(path: Path) -> Clip:
     if declared and len(frames) < declared:
         raise UnreadableInput(f"{path}: truncated: the container declares {declared} frames but only {len(frames)} decode")
     lossy = codec not in LOSSLESS_CODECS
-    data = maybe_grey(np.stack(frames), lossy)
-    del frames
+    data = maybe_grey(frames, lossy)
     return Clip(data, fps=fps, source={"path": str(path), "format": "video", "codec": codec, "lossy": lossy})
 
 
