@@ -97,10 +97,10 @@ def convert(
     crf: int = typer.Option(23, "--crf", min=0, max=51, help="H.264 quality for .mp4 (0 best, 51 worst)."),
 ) -> None:
     """Convert a clip to another format. A .dcm output is always marked derived and synthetic, with no patient data."""
-    from ..io import read_clip, write_clip
+    from ..io import check_output_format, read_clip, write_clip
     from ..io.atomic import check_writable
 
-    check_writable(dst, overwrite)  # fail before a long decode
+    check_writable(check_output_format(dst), overwrite)  # fail before a long decode
     clip = read_clip(src)
     write_clip(clip, dst, overwrite=overwrite, crf=crf)
     typer.echo(f"wrote {dst} ({clip.n_frames} frames, {clip.height}x{clip.width})")

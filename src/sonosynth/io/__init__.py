@@ -42,18 +42,22 @@ def read_clip(path: str | os.PathLike) -> Clip:
         raise type(e)(f"{p}: {e}") from None  # e.g. Clip's own shape checks: say which file
 
 
+def check_output_format(path: str | os.PathLike) -> Path:
+    """BadOption unless the extension names a format write_clip can produce."""
+    target = Path(path)
+    if target.suffix.lower() not in WRITE_FORMATS:
+        raise BadOption(f"cannot write {target.suffix or 'a file without extension'}: choose one of {', '.join(WRITE_FORMATS)}")
+    return target
+
+
 def write_clip(clip: Clip, path: str | os.PathLike, overwrite: bool = False, crf: int = 23) -> Path:
     """Write by extension (see WRITE_FORMATS); `crf` is the H.264 quality for .mp4 (lower is better).
 
     H.264 in yuv420p needs even sides, so an .mp4 of an odd-sized clip gains one repeated
     last row and/or column; .mkv, .npz and .dcm keep every pixel exactly.
     """
-    target = Path(path)
+    target = check_output_format(path)
     ext = target.suffix.lower()
-    if ext not in WRITE_FORMATS:
-        raise BadOption(f"cannot write {ext or 'a file without extension'}: choose one of {', '.join(WRITE_FORMATS)}")
-    if ext == ".png" and clip.n_frames != 1:
-        raise BadOption(f"a .png holds one frame but the clip has {clip.n_frames}; write .mp4, .mkv, .gif, .npz or .dcm instead")
     check_writable(target, overwrite)
     with atomic_path(target, overwrite) as tmp:
         if ext == ".mp4":
@@ -83,4 +87,4 @@ def write_clip(clip: Clip, path: str | os.PathLike, overwrite: bool = False, crf
     return target
 
 
-__all__ = ["read_clip", "write_clip", "WRITE_FORMATS", "atomic_path"]
+__all__ = ["read_clip", "write_clip", "check_output_format", "WRITE_FORMATS", "atomic_path"]
