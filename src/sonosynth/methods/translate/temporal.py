@@ -11,30 +11,31 @@ from __future__ import annotations
 import torch
 
 
-def nearest_visible(frames: torch.Tensor, holes: torch.Tensor, horizon: int, direction: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """For each frame, the value of the nearest frame in `direction` (-1 past, +1 future) where the pixel is visible.
+def nearest_visible(frames: torch.Tensor, holes: torch.Tensor, horizon: int, direction: int,
+                    targets: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """For frames `targets` (default: all), the value of the nearest frame in `direction` (-1 past, +1 future)
+    where each pixel is visible.
 
     frames: (..., T, H, W) float; holes: same shape, bool (True = hidden).
-    Returns (value, distance) where distance is |Δt|/horizon, and 1 (value 0) where none was found.
+    Returns (value, distance), shaped (..., len(targets), H, W); distance is |Δt|/horizon, and 1 (value 0)
+    where none was found within the horizon.
     """
     T = frames.shape[-3]
-    value = torch.zeros_like(frames)
-    dist = torch.ones_like(frames)
-    found = torch.zeros_like(holes)
+    idx = torch.arange(T) if targets is None else targets
+    shape = frames.shape[:-3] + (len(idx),) + frames.shape[-2:]
+    value = frames.new_zeros(shape)
+    dist = frames.new_ones(shape)
+    found = torch.zeros(shape, dtype=torch.bool, device=frames.device)
     for step in range(1, horizon + 1):
-        shift = step * direction
-        if abs(shift) >= T:
+        src = idx + step * direction
+        ok = (src >= 0) & (src < T)
+        if not ok.any():
             break
-        if direction < 0:
-            src_v, src_h = frames[..., : T - step, :, :], holes[..., : T - step, :, :]
-            sl = (Ellipsis, slice(step, T), slice(None), slice(None))
-        else:
-            src_v, src_h = frames[..., step:, :, :], holes[..., step:, :, :]
-            sl = (Ellipsis, slice(0, T - step), slice(None), slice(None))
-        take = (~src_h) & (~found[sl])
-        value[sl] = torch.where(take, src_v, value[sl])
-        dist[sl] = torch.where(take, torch.full_like(src_v, step / horizon), dist[sl])
-        found[sl] = found[sl] | take
+        src_c = src.clamp(0, T - 1)
+        take = (~holes[..., src_c, :, :]) & (~found) & ok.view(-1, 1, 1)
+        value = torch.where(take, frames[..., src_c, :, :], value)
+        dist = torch.where(take, torch.full_like(value, step / horizon), dist)
+        found |= take
     return value, dist
 
 
@@ -55,10 +56,10 @@ def network_inputs(frames: torch.Tensor, holes: torch.Tensor, centre: slice, hor
     next_idx = (idx + 1).clamp(max=T - 1)
     own = [visible[:, idx], hole_f[:, idx]]
     if temporal:
-        pv, pd = nearest_visible(frames, holes, horizon, -1)
-        nv, nd = nearest_visible(frames, holes, horizon, +1)
+        pv, pd = nearest_visible(frames, holes, horizon, -1, idx)
+        nv, nd = nearest_visible(frames, holes, horizon, +1, idx)
         neigh = [visible[:, prev_idx], hole_f[:, prev_idx], visible[:, next_idx], hole_f[:, next_idx]]
-        prior = [pv[:, idx], pd[:, idx], nv[:, idx], nd[:, idx]]
+        prior = [pv, pd, nv, nd]
     else:
         ones = torch.ones_like(hole_f[:, idx])
         zeros = torch.zeros_like(ones)
