@@ -57,7 +57,7 @@ def test_corpus_is_large_and_tiny():
 
 
 def test_info_subprocess_on_every_bad_input(tmp_path):
-    """One real process per input (~0.6 s each, four at a time): exactly what a user sees."""
+    """One real process per input (~0.6 s each, two at a time): exactly what a user sees."""
     exe = _sonosynth()
     cases = {p.name: p for p in FILES} | _runtime_cases(tmp_path)
     env = dict(os.environ, OMP_NUM_THREADS="1")
@@ -65,7 +65,7 @@ def test_info_subprocess_on_every_bad_input(tmp_path):
     def run(path: Path) -> subprocess.CompletedProcess:
         return subprocess.run([exe, "info", str(path)], capture_output=True, text=True, timeout=120, env=env)
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         results = dict(zip(cases, pool.map(run, cases.values())))
     for what, r in results.items():
         _check_one_line(r.returncode, r.stderr, what)
