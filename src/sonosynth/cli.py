@@ -28,6 +28,22 @@ def _global(quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress
 register_all(app)
 
 
+def _exception_classes() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+    """(exit, abort, usage error) classes of click and of the copy of click newer typer releases carry."""
+    exits, aborts, errors = [click.exceptions.Exit], [click.exceptions.Abort], [click.ClickException]
+    exits.append(typer.Exit)
+    aborts.append(typer.Abort)
+    try:
+        from typer._click.exceptions import ClickException  # typer >= 0.26 ships its own click
+        errors.append(ClickException)
+    except ImportError:
+        pass
+    return tuple(set(exits)), tuple(set(aborts)), tuple(set(errors))
+
+
+CLICK_EXIT, CLICK_ABORT, CLICK_ERROR = _exception_classes()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a user's mistake becomes one line on stderr and exit code 2."""
     command = typer.main.get_command(app)
@@ -36,13 +52,16 @@ def main(argv: list[str] | None = None) -> None:
     except UserError as e:
         print(f"sonosynth: error: {e}", file=sys.stderr)
         sys.exit(2)
-    except click.exceptions.Exit as e:
+    except CLICK_EXIT as e:
         sys.exit(e.exit_code)
-    except click.exceptions.Abort:
+    except CLICK_ABORT:
         print("sonosynth: aborted", file=sys.stderr)
         sys.exit(130)
-    except click.ClickException as e:
-        e.show()
+    except CLICK_ERROR as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # a bare `sonosynth` or group: show its help
+            e.show()
+            sys.exit(0)
+        print(f"sonosynth: error: {e.format_message()}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print("sonosynth: interrupted", file=sys.stderr)
