@@ -5,10 +5,12 @@ temporary file that is renamed into place only when the whole clip is written.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -63,63 +65,67 @@ class VideoStream:
             raise UnreadableInput(f"{self.path}: no decodable video frames (truncated or corrupt)")
 
 
+@contextlib.contextmanager
+def encoder(path: Path, fps: float, first: np.ndarray, crf: int = 23) -> Iterator[Callable[[np.ndarray], None]]:
+    """Open an encoder for `path` (.mp4: H.264 yuv420p, +faststart; .mkv: FFV1 gray/bgr0, lossless) sized by the
+    first frame, yield a function that appends one frame, flush on success. Odd sides for yuv420p are padded by
+    replicating the last row/column."""
+    import av
+
+    ext = path.suffix.lower()
+    if ext not in STREAM_WRITE_FORMATS:
+        raise BadOption(f"video output must be {' or '.join(STREAM_WRITE_FORMATS)}, got {ext or 'no extension'}")
+    if not 0 <= int(crf) <= 51:
+        raise BadOption(f"crf must be between 0 and 51, got {crf}")
+    fmt, codec, pix_fmt = STREAM_WRITE_FORMATS[ext]
+    rgb = first.ndim == 3
+    pix_fmt = pix_fmt or ("bgr0" if rgb else "gray")
+    h, w = first.shape[:2]
+    pad = (h % 2, w % 2) if pix_fmt == "yuv420p" else (0, 0)
+    with av.open(str(path), mode="w", format=fmt, options={"movflags": "+faststart"} if fmt == "mp4" else {}) as out:
+        stream = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+        stream.height, stream.width, stream.pix_fmt = h + pad[0], w + pad[1], pix_fmt
+        stream.options = {"crf": str(int(crf)), "preset": "medium"} if codec == "libx264" else {"level": "3"}
+
+        def write(frame: np.ndarray) -> None:
+            if frame.shape != first.shape:
+                raise BadOption(f"all frames must be {first.shape}, got {frame.shape}")
+            if any(pad):
+                frame = np.pad(frame, [(0, pad[0]), (0, pad[1])] + ([(0, 0)] if rgb else []), mode="edge")
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24" if rgb else "gray")
+            for packet in stream.encode(vf):
+                out.mux(packet)
+
+        yield write
+        for packet in stream.encode():
+            out.mux(packet)
+
+
 class VideoStreamWriter:
-    """Frame-by-frame encoder for .mp4 (H.264, yuv420p, +faststart) or .mkv (FFV1, lossless), atomic."""
+    """Frame-by-frame, atomic writer of .mp4 or .mkv: the file appears only once every frame is in."""
 
     def __init__(self, path: str | os.PathLike, fps: float, overwrite: bool = False, crf: int = 23):
-        self.path = Path(path)
-        ext = self.path.suffix.lower()
-        if ext not in STREAM_WRITE_FORMATS:
-            raise BadOption(f"streaming output must be {' or '.join(STREAM_WRITE_FORMATS)}, got {ext or 'no extension'}")
-        if not 0 <= int(crf) <= 51:
-            raise BadOption(f"crf must be between 0 and 51, got {crf}")
-        self.fps, self.overwrite, self.crf = fps, overwrite, int(crf)
-        self.container = self.stream = None
+        self.path, self.fps, self.overwrite, self.crf = Path(path), fps, overwrite, crf
+        if self.path.suffix.lower() not in STREAM_WRITE_FORMATS:
+            raise BadOption(f"streaming output must be {' or '.join(STREAM_WRITE_FORMATS)}, got {self.path.suffix or 'no extension'}")
+        self._stack = contextlib.ExitStack()
+        self._write: Callable[[np.ndarray], None] | None = None
 
     def __enter__(self) -> "VideoStreamWriter":
-        self._atomic = atomic_path(self.path, self.overwrite)
-        self.tmp = self._atomic.__enter__()
+        self.tmp = self._stack.enter_context(atomic_path(self.path, self.overwrite))
         return self
-
-    def _open(self, frame: np.ndarray) -> None:
-        import av
-
-        fmt, codec, pix_fmt = STREAM_WRITE_FORMATS[self.path.suffix.lower()]
-        options = {"movflags": "+faststart"} if fmt == "mp4" else {}
-        self.container = av.open(str(self.tmp), mode="w", format=fmt, options=options)
-        self.stream = self.container.add_stream(codec, rate=Fraction(self.fps).limit_denominator(1001))
-        self.rgb = frame.ndim == 3
-        h, w = frame.shape[:2]
-        if pix_fmt is None:
-            pix_fmt = "bgr0" if self.rgb else "gray"
-        self.pad = (h % 2, w % 2) if pix_fmt == "yuv420p" else (0, 0)
-        self.stream.height, self.stream.width = h + self.pad[0], w + self.pad[1]
-        self.stream.pix_fmt = pix_fmt
-        self.stream.options = {"crf": str(self.crf), "preset": "medium"} if codec == "libx264" else {"level": "3"}
 
     def write(self, frame: np.ndarray) -> None:
         """Append one uint8 frame (H,W) or (H,W,3); all frames must share size and kind."""
-        import av
-
-        if self.container is None:
-            self._open(frame)
-        if any(self.pad):
-            pad = [(0, self.pad[0]), (0, self.pad[1])] + ([(0, 0)] if frame.ndim == 3 else [])
-            frame = np.pad(frame, pad, mode="edge")  # yuv420p needs even sides: replicate the last row/column
-        vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24" if self.rgb else "gray")
-        for packet in self.stream.encode(vf):
-            self.container.mux(packet)
+        if self._write is None:
+            self._write = self._stack.enter_context(encoder(self.tmp, self.fps, frame, self.crf))
+        self._write(frame)
 
     def __exit__(self, exc_type, exc, tb):
-        try:
-            if self.container is not None:
-                if exc_type is None:
-                    for packet in self.stream.encode():
-                        self.container.mux(packet)
-                self.container.close()
-            elif exc_type is None:
+        if exc_type is None and self._write is None:
+            try:
                 raise BadOption(f"no frames to write to {self.path}")
-        except BaseException as e:
-            self._atomic.__exit__(type(e), e, e.__traceback__)
-            raise
-        return self._atomic.__exit__(exc_type, exc, tb)
+            except BadOption:
+                self._stack.__exit__(*sys.exc_info())
+                raise
+        return self._stack.__exit__(exc_type, exc, tb)

@@ -4,13 +4,12 @@ GIF is written with Pillow (FFmpeg's GIF encoder needs a palette step PyAV does 
 """
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from ..clip import Clip
-from ..errors import BadOption, UnreadableInput
+from ..errors import UnreadableInput
 from .common import check_size, max_bytes, maybe_grey
 
 #: Codecs whose decoded pixels are exactly what was encoded.
@@ -100,47 +99,24 @@ def _gif_complete(path: Path) -> bool:
         return fh.read(1) == b";"
 
 
-def _even(frames: np.ndarray) -> np.ndarray:
-    """H.264 yuv420p needs even sides: replicate the last row/column (documented; a dark margin stays dark)."""
-    ph, pw = frames.shape[1] % 2, frames.shape[2] % 2
-    if not (ph or pw):
-        return frames
-    pad = [(0, 0), (0, ph), (0, pw)] + ([(0, 0)] if frames.ndim == 4 else [])
-    return np.pad(frames, pad, mode="edge")
-
-
-def _encode(clip: Clip, tmp: Path, container_format: str, codec: str, pix_fmt: str, frames: np.ndarray, options: dict, container_options: dict | None = None) -> None:
-    import av
-
+def _encode(clip: Clip, tmp: Path, frames: np.ndarray, crf: int = 23) -> None:
+    """Encode all frames through the streaming writer (one encoder set-up for both paths)."""
     from ..progress import progress
+    from .stream import encoder
 
-    rate = Fraction(clip.fps).limit_denominator(1001)
-    with av.open(str(tmp), mode="w", format=container_format, options=container_options or {}) as out:
-        stream = out.add_stream(codec, rate=rate)
-        stream.width, stream.height = frames.shape[2], frames.shape[1]
-        stream.pix_fmt = pix_fmt
-        stream.options = options
-        in_fmt = "rgb24" if frames.ndim == 4 else "gray"
-        for f in progress(frames, desc=f"encoding {codec}", unit="frame"):
-            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format=in_fmt)
-            for packet in stream.encode(vf):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    with encoder(tmp, clip.fps, frames[0], crf=crf) as write:
+        for f in progress(frames, desc="encoding", unit="frame"):
+            write(f)
 
 
 def write_mp4(clip: Clip, tmp: Path, crf: int = 23) -> None:
     """H.264 yuv420p, moov atom first: plays in every browser. Odd sides are padded by one row/column."""
-    if not 0 <= int(crf) <= 51:
-        raise BadOption(f"crf must be between 0 and 51, got {crf}")
-    opts = {"crf": str(int(crf)), "preset": "medium"}
-    _encode(clip, tmp, "mp4", "libx264", "yuv420p", _even(clip.frames), opts, {"movflags": "+faststart"})
+    _encode(clip, tmp, clip.frames, crf=crf)
 
 
 def write_mkv(clip: Clip, tmp: Path) -> None:
     """FFV1 in Matroska: lossless, so greyscale (gray) and RGB (bgr0) frames come back bit-exact."""
-    pix_fmt = "bgr0" if clip.is_rgb else "gray"
-    _encode(clip, tmp, "matroska", "ffv1", pix_fmt, clip.frames, {"level": "3"})
+    _encode(clip, tmp, clip.frames)
 
 
 def write_gif(clip: Clip, tmp: Path) -> None:
