@@ -161,7 +161,7 @@ def speed(weights: str | None, work: Path) -> dict[str, float]:
 
 def table(rows: list[dict], domain: str, codec: str) -> str:
     cols = ("ssim", "box_ssim", "psnr", "mae", "flicker", "fps", "ram_mb")
-    head = f"| method | whole SSIM | box SSIM | masked PSNR dB | masked MAE | flicker ratio | frames/s | peak RAM MB |\n|---|---|---|---|---|---|---|---|"
+    head = "| method | whole SSIM | box SSIM | masked PSNR dB | masked MAE | flicker ratio | frames/s | peak RAM MB |\n|---|---|---|---|---|---|---|---|"
     lines = [f"\n{domain}, {codec} ({len({(r['clip'], r['seed']) for r in rows if r['domain'] == domain})} cases)", head]
     for method in METHODS:
         sel = [r for r in rows if r["domain"] == domain and r["codec"] == codec and r["method"] == method]
