@@ -19,12 +19,12 @@ class TranslateConfig:
     width: int = 16                 # base channels of the coarse network
     refine_width: int = 16          # base channels of the refinement network
     dilations: tuple[int, ...] = (2, 4, 8, 16)
-    horizon: int = 16               # frames searched each way for a pixel visible in another frame
+    horizon: int = 24               # frames searched each way for a pixel visible in another frame
     temporal: bool = True           # False: frame-by-frame model (the paper's setting)
     # data and training
-    crop: int = 96                  # training crop side (native pixels; the network is fully convolutional)
+    crop: int = 80                  # training crop side (native pixels; the network is fully convolutional)
     batch: int = 8
-    steps: int = 2000
+    steps: int = 1500
     lr: float = 2e-4
     lr_d: float = 2e-4
     temporal_dropout: float = 0.2   # share of samples trained without temporal input (the ablation mode)

@@ -12,7 +12,7 @@ from torch import nn
 from ...nn.gated import DilatedStack, GatedConv2d, GatedUp2d
 from ...nn.patchgan import SNPatchGAN
 from .config import TranslateConfig
-from .temporal import N_INPUTS
+from .temporal import N_INPUTS, smooth_fill
 
 PRIOR_CHANNELS = slice(6, 10)  # nearest visible past/future values and distances
 
@@ -30,8 +30,9 @@ def seen_elsewhere(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 class CoarseNet(nn.Module):
     """Encoder to ¼ resolution, dilated gated context, decoder with additive skips.
 
-    Its output blends, per pixel, its own estimate with the pixel seen in another frame, by a learnt
-    trust: copying what was visible is easy to learn, and the network learns when tissue moved too much."""
+    Its own estimate is a learnt correction of a classical spatial fill (`smooth_fill`); its output blends,
+    per pixel, that estimate with the pixel seen in another frame by a learnt trust: copying what was
+    visible is easy to learn, and the network learns when tissue moved too much."""
 
     def __init__(self, cin: int, w: int, dilations: tuple[int, ...]):
         super().__init__()
@@ -41,8 +42,10 @@ class CoarseNet(nn.Module):
         self.context = DilatedStack(4 * w, dilations)
         self.u2 = GatedUp2d(4 * w, 2 * w)
         self.u1 = GatedUp2d(2 * w, w)
-        self.out = nn.Conv2d(w, 2, 3, padding=1)  # a value, and a gate on the pixels seen in other frames
+        self.out = nn.Conv2d(w, 2, 3, padding=1)  # a correction of the spatial fill, and a trust in other frames
         with torch.no_grad():
+            self.out.weight[0].mul_(0.1)
+            self.out.bias[0] = 0.0
             self.out.bias[1] = 2.0  # start by trusting a pixel seen in another frame
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -51,10 +54,11 @@ class CoarseNet(nn.Module):
         y = self.context(self.e3(s2))
         y = self.u2(y) + s2
         y = self.u1(y) + s1
-        value, gate = self.out(y).chunk(2, dim=1)
+        correction, gate = self.out(y).chunk(2, dim=1)
         seen, known = seen_elsewhere(x)
+        own = (smooth_fill(x[:, 0:1], x[:, 1:2] > 0.5) + correction).clamp(-1, 1)
         trust = torch.sigmoid(gate) * known
-        return trust * seen + (1 - trust) * torch.tanh(value)
+        return trust * seen + (1 - trust) * own
 
 
 class RefineNet(nn.Module):

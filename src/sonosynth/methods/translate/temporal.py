@@ -69,3 +69,26 @@ def network_inputs(frames: torch.Tensor, holes: torch.Tensor, centre: slice, hor
 
 
 N_INPUTS = 10
+
+
+def smooth_fill(frames: torch.Tensor, holes: torch.Tensor) -> torch.Tensor:
+    """A classical spatial fill of the holes (push-pull over an image pyramid): the starting point the
+    network corrects where a pixel is hidden in every nearby frame.
+
+    frames: (N, 1, H, W); holes: (N, 1, H, W) bool. Visible pixels are returned unchanged.
+    """
+    from torch.nn import functional as F
+
+    weight = (~holes).to(frames.dtype)
+    levels = [(frames * weight, weight)]
+    while min(levels[-1][0].shape[-2:]) > 1 and bool((levels[-1][1] == 0).any()):
+        v, w = levels[-1]
+        levels.append((F.avg_pool2d(v, 2, ceil_mode=True), F.avg_pool2d(w, 2, ceil_mode=True)))
+    v, w = levels[-1]
+    filled = v / w.clamp(min=1e-6)
+    for v, w in reversed(levels[:-1]):
+        up = F.interpolate(filled, size=v.shape[-2:], mode="bilinear", align_corners=False)
+        own = v / w.clamp(min=1e-6)
+        alpha = w.clamp(max=1.0)  # fully known pixels keep their own average, empty ones take the coarser level
+        filled = alpha * own + (1 - alpha) * up
+    return torch.where(holes, filled, frames)
