@@ -81,7 +81,7 @@ def smooth_fill(frames: torch.Tensor, holes: torch.Tensor) -> torch.Tensor:
 
     weight = (~holes).to(frames.dtype)
     levels = [(frames * weight, weight)]
-    while min(levels[-1][0].shape[-2:]) > 1 and bool((levels[-1][1] == 0).any()):
+    while max(levels[-1][0].shape[-2:]) > 1:  # down to 1x1: the same for every frame, whatever the batch
         v, w = levels[-1]
         levels.append((F.avg_pool2d(v, 2, ceil_mode=True), F.avg_pool2d(w, 2, ceil_mode=True)))
     v, w = levels[-1]
