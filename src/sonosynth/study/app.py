@@ -57,6 +57,10 @@ def create_app(study_dir: str | Path, max_body: int = 16 * 1024) -> FastAPI:
     def index() -> str:
         return "<!doctype html><title>Reader study</title><p>Please open the invite link you were given.</p>"
 
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status_code=204)
+
     @app.get("/r/{token}")
     def rater_redirect(token: str, r=Depends(rater)) -> RedirectResponse:
         return RedirectResponse(f"/r/{token}/", status_code=308)
