@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from .analyze import summarise, text_report
 CSV_FIELDS = ["answer_id", "rater", "case_id", "source", "truth", "answer", "correct", "confidence",
               "realism", "seconds", "seconds_since_first_served", "answered_at", "position"]
 PLOTS = ("accuracy", "realism", "confidence")
+_PLOT_LOCK = threading.Lock()  # matplotlib is not thread-safe; the server renders in a thread pool
 
 
 def load(study_dir: str | Path) -> tuple[list[dict], dict]:
@@ -45,8 +47,8 @@ def answers_csv(answers: list[dict]) -> str:
 def _bar(ax, labels, blocks, colour):
     xs = range(len(labels))
     rates = [100 * (b["rate"] or 0) for b in blocks]
-    err = [[100 * ((b["rate"] or 0) - (b["ci95"] or (0, 0))[0]) for b in blocks],
-           [100 * ((b["ci95"] or (0, 0))[1] - (b["rate"] or 0)) for b in blocks]]
+    err = [[max(0.0, 100 * ((b["rate"] or 0) - (b["ci95"] or (0, 0))[0])) for b in blocks],  # rounding can dip below 0
+           [max(0.0, 100 * ((b["ci95"] or (0, 0))[1] - (b["rate"] or 0))) for b in blocks]]
     ax.bar(xs, rates, yerr=err, capsize=4, color=colour)
     ax.set_xticks(list(xs), labels, rotation=30 if len(labels) > 4 else 0, ha="right" if len(labels) > 4 else "center")
     ax.axhline(50, color="0.3", ls="--", lw=1)
@@ -56,6 +58,11 @@ def _bar(ax, labels, blocks, colour):
 
 def plot_png(name: str, summary: dict) -> bytes:
     """One of PLOTS as PNG bytes."""
+    with _PLOT_LOCK:
+        return _plot_png(name, summary)
+
+
+def _plot_png(name: str, summary: dict) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
