@@ -1,0 +1,147 @@
+"""Colour-Doppler mask and colour box of a clip.
+
+B-mode is grey: its R, G and B are equal, and a lossy codec keeps them nearly equal (H.264
+stores grey as neutral chroma). Colour-flow and power maps are saturated. So a pixel's chroma,
+max(R,G,B) - min(R,G,B), says flow. Lossy codecs smear chroma over a pixel or two (4:2:0
+subsampling, JPEG blocks), so we threshold with hysteresis: strong chroma seeds, weaker chroma
+joins only right beside a seed. Colour outside the scan sector (colour bars, logos) is ignored.
+
+The colour box is found from its outline: a thin, bright, grey line that stays put while the
+image under it moves, made of long straight (or gently curved) edges around the flow.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..clip import Clip
+from .sector import sector_mask
+
+CHROMA_HIGH = 24   # clearly coloured (tuned on painted non-held-out lung clips)
+CHROMA_LOW = 12    # coloured enough to join a neighbouring seed
+MAX_BOX_FRAMES = 32
+
+
+def _frames(clip: Clip | np.ndarray) -> np.ndarray:
+    f = clip.frames if isinstance(clip, Clip) else np.asarray(clip)
+    if f.ndim == 2:
+        f = f[None]
+    return f
+
+
+def chroma(rgb: np.ndarray) -> np.ndarray:
+    """max - min over the colour channels, as uint8 (0 for grey)."""
+    return (rgb.max(axis=-1) - rgb.min(axis=-1)).astype(np.uint8)
+
+
+def colour_pixels(rgb: np.ndarray) -> np.ndarray:
+    """(T,H,W) bool: strongly coloured pixels plus weakly coloured ones touching them."""
+    c = chroma(rgb)
+    strong = c >= CHROMA_HIGH
+    weak = c >= CHROMA_LOW
+    ker = np.ones((3, 3), np.uint8)
+    near = np.stack([cv2.dilate(s.view(np.uint8), ker) for s in strong]).astype(bool)
+    return strong | (weak & near)
+
+
+def _line_pixels(rgb: np.ndarray) -> np.ndarray:
+    """(H,W) bool: thin, bright, grey pixels that persist over time (outline candidates)."""
+    grey = rgb.astype(np.float32).mean(axis=-1)
+    med = np.median(grey, axis=0) if grey.shape[0] > 1 else grey[0]
+    ridge = med - cv2.blur(med, (5, 5))
+    cand = (ridge > 12) & (med > 60) & (chroma(np.median(rgb, axis=0).astype(np.uint8)) < CHROMA_HIGH)
+    if grey.shape[0] > 1:  # the outline does not flicker with the speckle under it
+        cand &= (grey.max(axis=0) - grey.min(axis=0)) < np.maximum(20, 0.25 * med)
+    return cand
+
+
+def _hull(mask: np.ndarray) -> np.ndarray:
+    pts = cv2.findNonZero(mask.astype(np.uint8))
+    out = np.zeros(mask.shape, np.uint8)
+    cv2.fillPoly(out, [cv2.convexHull(pts).reshape(-1, 2)], 1)
+    return out.astype(bool)
+
+
+def _half_planes(lines: list[tuple[float, float, float]], shape: tuple[int, int]) -> np.ndarray:
+    """Intersection of the half-planes a*x + b*y + c >= -1 (each line kept with its inner side)."""
+    yy, xx = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
+    out = np.ones(shape, bool)
+    for a, b, c in lines:
+        out &= a * xx + b * yy + c >= -1.0
+    return out
+
+
+def _box_lines(cand: np.ndarray, hull: np.ndarray) -> list[tuple[float, float, float]]:
+    """The strongest straight edge on each side of the flow hull, as inward-facing lines."""
+    ys, xs = np.nonzero(hull)
+    cy, cx = ys.mean(), xs.mean()
+    size = max(np.ptp(ys), np.ptp(xs), 8)
+    segs = cv2.HoughLinesP(cand.astype(np.uint8) * 255, 1, np.pi / 360, threshold=max(10, int(size * 0.15)),
+                           minLineLength=max(8, int(size * 0.15)), maxLineGap=10)
+    if segs is None:
+        return []
+    hull_pts = cv2.convexHull(cv2.findNonZero(hull.astype(np.uint8))).reshape(-1, 2).astype(np.float32)
+    best: dict[int, tuple[float, tuple[float, float, float]]] = {}
+    for x1, y1, x2, y2 in segs.reshape(-1, 4).astype(np.float32):
+        length = float(np.hypot(x2 - x1, y2 - y1))
+        a, b = (y1 - y2) / length, (x2 - x1) / length  # unit normal
+        c = -(a * x1 + b * y1)
+        if a * cx + b * cy + c < 0:
+            a, b, c = -a, -b, -c  # face the flow
+        if (hull_pts @ np.array([a, b]) + c).min() < -2.0:
+            continue  # cuts through the flow: not the box edge
+        side = int(((np.degrees(np.arctan2(-b, -a)) + 360 + 22.5) % 360) // 45)  # 8 outward directions
+        # the nearest long edge per side wins; length breaks near ties
+        dist = float(a * cx + b * cy + c)
+        score = length - 0.5 * dist
+        if side not in best or score > best[side][0]:
+            best[side] = (score, (float(a), float(b), float(c)))
+    return [line for _, line in best.values()]
+
+
+def colour_box(clip: Clip | np.ndarray) -> np.ndarray:
+    """(H, W) bool: the colour box, from its outline around the flow (or the flow's hull)."""
+    f = _frames(clip)
+    h, w = f.shape[1:3]
+    if f.ndim != 4:
+        return np.zeros((h, w), bool)
+    idx = np.unique(np.linspace(0, f.shape[0] - 1, min(MAX_BOX_FRAMES, f.shape[0])).round().astype(int))
+    rgb = f[idx]
+    sector = sector_mask(rgb)
+    colour = colour_pixels(rgb).any(axis=0) & sector
+    colour = cv2.morphologyEx(colour.view(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).astype(bool)
+    if colour.sum() < 10:
+        return np.zeros((h, w), bool)
+    hull = _hull(colour)
+    reach = int(max(20, 1.0 * max(np.ptp(np.nonzero(hull)[0]), np.ptp(np.nonzero(hull)[1]))))
+    band = cv2.dilate(hull.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)).astype(bool)
+    cand = _line_pixels(rgb) & band & ~cv2.erode(hull.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    lines = _box_lines(cand, hull)
+    if len(lines) < 2:  # the frame border may stand in for the others
+        return hull & sector
+    box = _half_planes(lines, (h, w)) & band
+    return box if box.sum() >= hull.sum() * 0.9 else hull
+
+
+def _outline(rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """(H,W) bool: the outline pixels of the box: line pixels within two pixels of its edge."""
+    if not box.any():
+        return box
+    ker = np.ones((5, 5), np.uint8)
+    edge = cv2.dilate(box.view(np.uint8), ker).astype(bool) & ~cv2.erode(box.view(np.uint8), ker).astype(bool)
+    return edge & _line_pixels(rgb)
+
+
+def doppler_mask(clip: Clip | np.ndarray) -> np.ndarray:
+    """(T, H, W) bool: pixels whose colour says flow, inside the sector, plus the box outline."""
+    f = _frames(clip)
+    if f.ndim != 4:
+        return np.zeros(f.shape[:3], bool)
+    sector = sector_mask(f)
+    out = colour_pixels(f) & sector
+    if not out.any():
+        return out
+    box = colour_box(f)
+    idx = np.unique(np.linspace(0, f.shape[0] - 1, min(MAX_BOX_FRAMES, f.shape[0])).round().astype(int))
+    out |= _outline(f[idx], box)
+    return out
