@@ -49,8 +49,10 @@ def _line_pixels(rgb: np.ndarray) -> np.ndarray:
     grey = rgb.astype(np.float32).mean(axis=-1)
     med = np.median(grey, axis=0) if grey.shape[0] > 1 else grey[0]
     ridge = med - cv2.blur(med, (5, 5))
-    cand = (ridge > 12) & (med > 60) & (chroma(np.median(rgb, axis=0).astype(np.uint8)) < CHROMA_HIGH)
-    if grey.shape[0] > 1:  # the outline does not flicker with the speckle under it
+    still = grey.shape[0] == 1  # no motion to tell lines from tissue: ask for a brighter, sharper ridge
+    cand = (ridge > (25 if still else 12)) & (med > (120 if still else 60))
+    cand &= chroma(np.median(rgb, axis=0).astype(np.uint8)) < CHROMA_HIGH
+    if not still:  # the outline does not flicker with the speckle under it
         cand &= (grey.max(axis=0) - grey.min(axis=0)) < np.maximum(20, 0.25 * med)
     return cand
 
@@ -93,7 +95,7 @@ def _box_lines(cand: np.ndarray, hull: np.ndarray) -> list[tuple[float, float, f
         side = int(((np.degrees(np.arctan2(-b, -a)) + 360 + 22.5) % 360) // 45)  # 8 outward directions
         # the nearest long edge per side wins; length breaks near ties
         dist = float(a * cx + b * cy + c)
-        score = length - 0.5 * dist
+        score = length - 0.25 * dist
         if side not in best or score > best[side][0]:
             best[side] = (score, (float(a), float(b), float(c)))
     return [line for _, line in best.values()]
