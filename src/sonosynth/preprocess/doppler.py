@@ -17,8 +17,8 @@ import numpy as np
 from ..clip import Clip
 from .sector import sector_mask
 
-CHROMA_HIGH = 24   # clearly coloured (tuned on painted non-held-out lung clips)
-CHROMA_LOW = 12    # coloured enough to join a neighbouring seed
+CHROMA_HIGH = 36   # clearly coloured (tuned on painted non-held-out lung clips, H.264 crf 23)
+CHROMA_LOW = 24    # coloured enough to join a neighbouring seed
 MAX_BOX_FRAMES = 32
 
 
