@@ -155,18 +155,19 @@ def test_bad_requests_get_4xx_and_change_nothing(study, server):
 def test_load_twenty_raters_then_kill_and_restart(study, server, tmp_path):
     """20 raters x up to 50 answers at once; SIGKILL mid-study; restart; every acknowledged answer is kept."""
     _, toks = tokens(study)
+    before = count_answers(study)[0]  # earlier tests in this module may have answered some
     done: dict = {}
     worker = threading.Thread(target=lambda: done.update(r=run_raters(server.url, toks, 50, time_limit=60)))
     worker.start()
     deadline = time.monotonic() + 60
-    while count_answers(study)[0] < 51 + 300 and time.monotonic() < deadline:
+    while count_answers(study)[0] < before + 300 and time.monotonic() < deadline:
         time.sleep(0.05)
     server.kill()  # mid-study, with requests in flight
     worker.join()
     first = done["r"]
     assert first.figures()["server_errors"] == 0
     acked = {(r.rater, r.case) for r in first.answers()}
-    assert 300 <= len(acked) == len(first.answers()) < 950
+    assert 300 <= len(acked) == len(first.answers())
     c = db.open_study(study)
     stored = {(r[0] - 1, r[1]) for r in c.execute("SELECT x.rater_id, c.media_id FROM answers x JOIN cases c ON c.id = x.case_id")}
     c.close()
@@ -174,7 +175,7 @@ def test_load_twenty_raters_then_kill_and_restart(study, server, tmp_path):
     second = StudyServer(study, tmp_path / "restart.log").start()
     try:
         n, distinct = count_answers(study)
-        assert n == distinct and n >= len(acked) + 51  # + the 50 of the leak probe and 1 of the bad-request test
+        assert n == distinct and before + len(acked) <= n < 1000  # killed mid-study, nothing acknowledged lost
         rest = run_raters(second.url, toks, 50, time_limit=90)
         assert rest.figures()["server_errors"] == 0 and not rest.answers(409)
         assert count_answers(study) == (1000, 1000)  # every case of every rater, once
