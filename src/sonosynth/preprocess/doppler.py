@@ -112,7 +112,7 @@ def colour_box(clip: Clip | np.ndarray) -> np.ndarray:
     sector = sector_mask(rgb)
     colour = colour_pixels(rgb).any(axis=0) & sector
     colour = cv2.morphologyEx(colour.view(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).astype(bool)
-    if colour.sum() < 10:
+    if colour.sum() < max(10, 0.002 * sector.sum()):  # a coloured marker or caliper, not a flow map
         return np.zeros((h, w), bool)
     hull = _hull(colour)
     reach = int(max(20, 1.0 * max(np.ptp(np.nonzero(hull)[0]), np.ptp(np.nonzero(hull)[1]))))

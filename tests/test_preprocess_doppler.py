@@ -1,0 +1,55 @@
+"""Doppler mask, colour box and sector on real stills and on a painted real cine."""
+import numpy as np
+
+from sonosynth.clip import Clip
+from sonosynth.io import read_clip
+from sonosynth.preprocess.doppler import colour_box, doppler_mask
+from sonosynth.preprocess.sector import sector_bbox, sector_mask
+from sonosynth.synth.overlay import paint_cfd
+
+
+def _iou(a, b):
+    return (a & b).sum() / max(1, (a | b).sum())
+
+
+def _cine(pydicom_file):
+    return read_clip(pydicom_file("examples_ybr_color.dcm")).grey()
+
+
+def test_painted_real_cine_mask_iou(pydicom_file):
+    g = _cine(pydicom_file)
+    rgb, truth, _ = paint_cfd(g, 2)
+    assert _iou(doppler_mask(rgb), truth) > 0.85
+    assert not doppler_mask(g).any()  # greyscale: nothing
+
+
+def test_lossy_h264_still_finds_the_flow(pydicom_file, tmp_path):
+    from sonosynth.io import write_clip
+
+    g = _cine(pydicom_file)[:10]
+    rgb, truth, _ = paint_cfd(g, 4)
+    write_clip(Clip(rgb), tmp_path / "p.mp4")
+    back = read_clip(tmp_path / "p.mp4")
+    assert _iou(doppler_mask(back), truth) > 0.6
+
+
+def test_apical_colour_box_iou(shared_data):
+    img = read_clip(shared_data / "doppler" / "cfd_apical_img7.jpg")
+    hand = read_clip(shared_data / "doppler" / "cfd_apical_img7_boxmask.png").grey()[0] > 127
+    assert _iou(colour_box(img), hand) >= 0.90
+
+
+def test_greyscale_carotid_screenshots_have_no_doppler(shared_data):
+    for p in sorted((shared_data / "doppler").glob("2015*VAS.png")):
+        clip = read_clip(p)
+        sec = sector_mask(clip)
+        assert 0.05 < sec.mean() < 0.5  # the image, not the text, colour bars or spectral trace around it
+        assert (doppler_mask(clip)[0] & sec).sum() < 0.005 * sec.sum()
+
+
+def test_sector_of_a_fan_excludes_the_text(pydicom_file):
+    clip = read_clip(pydicom_file("examples_ybr_color.dcm"))
+    m = sector_mask(clip)
+    y0, y1, x0, x1 = sector_bbox(m)
+    assert 0.2 < m.mean() < 0.7
+    assert x0 > 20 and x1 < clip.width - 20 and y1 < clip.height - 15  # side text and bottom toolbar stay out
