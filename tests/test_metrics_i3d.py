@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from sonosynth.errors import MissingWeights
-from sonosynth.metrics import i3d
+from sonosynth.nn import i3d
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "data" / "i3d_golden.npz"

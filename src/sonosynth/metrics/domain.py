@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import MissingWeights
 from ..io.atomic import atomic_path
 from .downstream import ClsConfig, load_lung, make_model, prepare, train_model
-from .i3d import sha256
+from ..nn.i3d import sha256
 
 
 def train_domain_net(data: Path, out: Path, cfg: ClsConfig, seed: int = 0, overwrite: bool = False) -> dict:

@@ -49,7 +49,7 @@ def i3d_features(wins: Iterable[np.ndarray], device: str = "cpu", batch: int = 4
     """(logits (N,400), pooled (N,1024)) of uint8 windows."""
     import torch
 
-    from .i3d import pretrained_i3d
+    from ..nn.i3d import pretrained_i3d
 
     model = pretrained_i3d(device)
     logits, pooled, buf = [], [], []

@@ -62,7 +62,7 @@ def load(path: str | Path | None):
     import torch
     from safetensors.torch import load_file
 
-    from .i3d import sha256
+    from ..nn.i3d import sha256
 
     if path is None:
         raise MissingWeights("no perceptual weights file given (--perceptual-weights VGG16_LPIPS.safetensors)")

@@ -165,7 +165,7 @@ def _assemble(real_paths, fake_paths, opts, per_clip, thumbs, feats, skipped) ->
     dist: dict = {}
     if feats["real"]["fid"] and feats["fake"]["fid"]:
         from . import fid as fidm
-        from .i3d import sha256
+        from ..nn.i3d import sha256
 
         a, b = np.concatenate(feats["real"]["fid"]), np.concatenate(feats["fake"]["fid"])
         if "fid" in m:
@@ -179,7 +179,7 @@ def _assemble(real_paths, fake_paths, opts, per_clip, thumbs, feats, skipped) ->
                                    "samples (2048-d covariance); compare only at equal N, prefer KID")
     if feats["real"]["fvd"] and feats["fake"]["fvd"]:
         from . import fvd as fvdm
-        from .i3d import sha256, weights_path
+        from ..nn.i3d import sha256, weights_path
 
         real = tuple(np.concatenate([f[i] for f in feats["real"]["fvd"]]) for i in (0, 1))
         fake = tuple(np.concatenate([f[i] for f in feats["fake"]["fvd"]]) for i in (0, 1))

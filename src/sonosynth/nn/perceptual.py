@@ -60,7 +60,7 @@ class I3DFeatures(nn.Module):
 
     def __init__(self):
         super().__init__()
-        from ..metrics.i3d import max_pool_same, pretrained_i3d
+        from .i3d import max_pool_same, pretrained_i3d
 
         self.net = pretrained_i3d()
         self.pool = max_pool_same
