@@ -10,10 +10,7 @@ import torch
 from ...nn.patchgan import hinge_d_loss, hinge_g_loss
 from .config import TranslateConfig
 from .model import Generator, make_discriminator
-from .temporal import network_inputs
-
-NO_TEMPORAL = torch.tensor([0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0])  # channels 2..9 when nothing is known
-
+from .temporal import network_inputs, nothing_known
 
 def masked_l1(a: torch.Tensor, b: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return (torch.abs(a - b) * weight).sum() / weight.sum().clamp(min=1.0)
@@ -21,7 +18,7 @@ def masked_l1(a: torch.Tensor, b: torch.Tensor, weight: torch.Tensor) -> torch.T
 
 def drop_temporal(x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
     """Replace the temporal channels of samples with keep=False by 'nothing known' (the frame-by-frame mode)."""
-    blank = NO_TEMPORAL.to(x)[None, None, :, None, None].expand(x.shape[0], x.shape[1], 8, *x.shape[3:])
+    blank = nothing_known(x[:, :, :2])
     k = keep.view(-1, 1, 1, 1, 1)
     return torch.cat([x[:, :, :2], torch.where(k, x[:, :, 2:], blank)], dim=2)
 

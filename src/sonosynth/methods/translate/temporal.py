@@ -60,15 +60,21 @@ def network_inputs(frames: torch.Tensor, holes: torch.Tensor, centre: slice, hor
         nv, nd = nearest_visible(frames, holes, horizon, +1, idx)
         neigh = [visible[:, prev_idx], hole_f[:, prev_idx], visible[:, next_idx], hole_f[:, next_idx]]
         prior = [pv, pd, nv, nd]
-    else:
-        ones = torch.ones_like(hole_f[:, idx])
-        zeros = torch.zeros_like(ones)
-        neigh = [zeros, ones, zeros, ones]
-        prior = [zeros, ones, zeros, ones]
-    return torch.stack(own + neigh + prior, dim=2)
+        return torch.stack(own + neigh + prior, dim=2)
+    own_t = torch.stack(own, dim=2)
+    return torch.cat([own_t, nothing_known(own_t)], dim=2)
 
 
 N_INPUTS = 10
+
+
+def nothing_known(own: torch.Tensor) -> torch.Tensor:
+    """The 8 temporal channels saying 'no other frame is known' (value 0, hole or distance 1), shaped like
+    `own` (..., 2, H, W) but with 8 channels: what the frame-by-frame model sees."""
+    pattern = torch.tensor([0.0, 1.0] * 4, dtype=own.dtype, device=own.device)
+    shape = [1] * own.dim()
+    shape[-3] = 8
+    return pattern.view(shape).expand(*own.shape[:-3], 8, *own.shape[-2:])
 
 
 def smooth_fill(frames: torch.Tensor, holes: torch.Tensor) -> torch.Tensor:
