@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 
 from ..clip import Clip
 from ..errors import UnreadableInput

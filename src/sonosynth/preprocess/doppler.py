@@ -17,9 +17,13 @@ import numpy as np
 from ..clip import Clip
 from .sector import sector_mask
 
-CHROMA_HIGH = 36   # clearly coloured (tuned on painted non-held-out lung clips, H.264 crf 23)
-CHROMA_LOW = 24    # coloured enough to join a neighbouring seed
+CHROMA_HIGH = 60   # clearly coloured (tuned on painted non-held-out lung clips, H.264 crf 23)
+CHROMA_LOW = 40    # coloured enough to join a neighbouring seed
 MAX_BOX_FRAMES = 32
+BOX_REACH = 2.5    # how far beyond the flow's extent the box outline is looked for
+SMEAR = 4.0        # pixels a lossy codec smears colour past the box outline
+SUPPORT_SHARE = 0.5  # a box side needs this share of the best-supported line on that side
+STATIC_RANGE = 6    # grey range over time of an overlay line after a lossy codec
 
 
 def _frames(clip: Clip | np.ndarray) -> np.ndarray:
@@ -44,17 +48,25 @@ def colour_pixels(rgb: np.ndarray) -> np.ndarray:
     return strong | (weak & near)
 
 
-def _line_pixels(rgb: np.ndarray) -> np.ndarray:
-    """(H,W) bool: thin, bright, grey pixels that persist over time (outline candidates)."""
+def _line_pixels(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Outline candidates: thin, bright, grey pixels that persist over time, as (H,W) bool, and
+    how still each is (H,W) float in [0, 1]: an overlay line stays put while the speckle under it
+    changes (1 everywhere for a still image, which shows no motion)."""
     grey = rgb.astype(np.float32).mean(axis=-1)
     med = np.median(grey, axis=0) if grey.shape[0] > 1 else grey[0]
     ridge = med - cv2.blur(med, (5, 5))
     still = grey.shape[0] == 1  # no motion to tell lines from tissue: ask for a brighter, sharper ridge
     cand = (ridge > (25 if still else 12)) & (med > (120 if still else 60))
     cand &= chroma(np.median(rgb, axis=0).astype(np.uint8)) < CHROMA_HIGH
-    if not still:  # the outline does not flicker with the speckle under it
-        cand &= (grey.max(axis=0) - grey.min(axis=0)) < np.maximum(20, 0.25 * med)
-    return cand
+    if still:
+        return cand, np.ones(cand.shape, np.float32)
+    rng = grey.max(axis=0) - grey.min(axis=0)
+    cand &= rng < np.maximum(20, 0.25 * med)
+    around = cv2.medianBlur(np.clip(rng, 0, 255).astype(np.uint8), 15).astype(np.float32)
+    stillness = np.clip(1.0 - rng / np.maximum(around, 1.0), 0.05, 1.0)
+    # where the outline crosses bright tissue (no ridge) it is still the one pixel that stays put
+    static = (rng <= np.maximum(STATIC_RANGE, 0.3 * around)) & (around >= 3 * STATIC_RANGE) & (med > 60)
+    return cand | static, stillness
 
 
 def _hull(mask: np.ndarray) -> np.ndarray:
@@ -73,7 +85,7 @@ def _half_planes(lines: list[tuple[float, float, float]], shape: tuple[int, int]
     return out
 
 
-def _box_lines(cand: np.ndarray, hull: np.ndarray) -> list[tuple[float, float, float]]:
+def _box_lines(cand: np.ndarray, stillness: np.ndarray, hull: np.ndarray) -> list[tuple[float, float, float]]:
     """The strongest straight edge on each side of the flow hull, as inward-facing lines."""
     ys, xs = np.nonzero(hull)
     cy, cx = ys.mean(), xs.mean()
@@ -82,23 +94,46 @@ def _box_lines(cand: np.ndarray, hull: np.ndarray) -> list[tuple[float, float, f
                            minLineLength=max(8, int(size * 0.15)), maxLineGap=10)
     if segs is None:
         return []
+    py, px = np.nonzero(cand)
+    weight = stillness[py, px]
+    px, py = px.astype(np.float32), py.astype(np.float32)
     hull_pts = cv2.convexHull(cv2.findNonZero(hull.astype(np.uint8))).reshape(-1, 2).astype(np.float32)
-    best: dict[int, tuple[float, tuple[float, float, float]]] = {}
+    by_side: dict[int, list[tuple[float, np.ndarray, tuple[float, float, float]]]] = {}
     for x1, y1, x2, y2 in segs.reshape(-1, 4).astype(np.float32):
         length = float(np.hypot(x2 - x1, y2 - y1))
         a, b = (y1 - y2) / length, (x2 - x1) / length  # unit normal
         c = -(a * x1 + b * y1)
         if a * cx + b * cy + c < 0:
             a, b, c = -a, -b, -c  # face the flow
-        if (hull_pts @ np.array([a, b]) + c).min() < -2.0:
+        if (hull_pts @ np.array([a, b]) + c).min() < -SMEAR:
             continue  # cuts through the flow: not the box edge
         side = int(((np.degrees(np.arctan2(-b, -a)) + 360 + 22.5) % 360) // 45)  # 8 outward directions
-        # the nearest long edge per side wins; length breaks near ties
-        dist = float(a * cx + b * cy + c)
-        score = length - 0.25 * dist
-        if side not in best or score > best[side][0]:
-            best[side] = (score, (float(a), float(b), float(c)))
-    return [line for _, line in best.values()]
+        on_line = np.abs(a * px + b * py + c) <= 1.0
+        by_side.setdefault(side, []).append((float(a * cx + b * cy + c), on_line, (float(a), float(b), float(c))))
+    # support of a line: the stillness of the candidates on it (an overlay line stays put, tissue
+    # does not), counted at first along the whole line, then only between the other sides found
+    # (a tissue line that carries on past the box no longer counts where it lies outside it)
+    keep = {side: np.ones(len(px), bool) for side in by_side}
+    chosen: dict[int, tuple[float, float, float]] = {}
+    for _ in range(3):
+        for side, cands in by_side.items():
+            chosen[side] = _pick_line([(d, float(weight[on & keep[side]].sum()), line) for d, on, line in cands])
+        for side in by_side:
+            keep[side] = np.ones(len(px), bool)
+            for other, (a, b, c) in chosen.items():
+                if other != side:
+                    keep[side] &= a * px + b * py + c >= -SMEAR
+    return list(chosen.values())
+
+
+def _pick_line(cands: list[tuple[float, float, tuple[float, float, float]]]) -> tuple[float, float, float]:
+    """Of (distance to the flow, support, line): the nearest of the well-supported lines (tissue
+    lines lie further out too), then the best-supported one within a few pixels of it (Hough gives
+    slanted near-duplicates)."""
+    top = max(sup for _, sup, _ in cands)
+    good = [(d, sup, line) for d, sup, line in cands if sup >= SUPPORT_SHARE * top]
+    nearest = min(d for d, _, _ in good)
+    return max((sup, line) for d, sup, line in good if d <= nearest + 12)[1]
 
 
 def colour_box(clip: Clip | np.ndarray) -> np.ndarray:
@@ -115,10 +150,12 @@ def colour_box(clip: Clip | np.ndarray) -> np.ndarray:
     if colour.sum() < max(10, 0.002 * sector.sum()):  # a coloured marker or caliper, not a flow map
         return np.zeros((h, w), bool)
     hull = _hull(colour)
-    reach = int(max(20, 1.0 * max(np.ptp(np.nonzero(hull)[0]), np.ptp(np.nonzero(hull)[1]))))
-    band = cv2.dilate(hull.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)).astype(bool)
-    cand = _line_pixels(rgb) & band & ~cv2.erode(hull.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    lines = _box_lines(cand, hull)
+    # the flow may fill only a corner of its box: look for the outline well beyond the flow
+    reach = max(20.0, BOX_REACH * max(np.ptp(np.nonzero(hull)[0]), np.ptp(np.nonzero(hull)[1])))
+    band = cv2.distanceTransform((~hull).view(np.uint8), cv2.DIST_L2, 5) <= reach
+    cand, stillness = _line_pixels(rgb)
+    cand &= band & ~cv2.erode(hull.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    lines = _box_lines(cand, stillness, hull)
     if len(lines) < 2:  # the frame border may stand in for the others
         return hull & sector
     box = _half_planes(lines, (h, w)) & band
@@ -131,7 +168,7 @@ def _outline(rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
         return box
     ker = np.ones((5, 5), np.uint8)
     edge = cv2.dilate(box.view(np.uint8), ker).astype(bool) & ~cv2.erode(box.view(np.uint8), ker).astype(bool)
-    return edge & _line_pixels(rgb)
+    return edge & _line_pixels(rgb)[0]
 
 
 def doppler_mask(clip: Clip | np.ndarray) -> np.ndarray:
