@@ -1,5 +1,4 @@
 """Doppler mask, colour box and sector on real stills and on a painted real cine."""
-import numpy as np
 
 from sonosynth.clip import Clip
 from sonosynth.io import read_clip
@@ -19,7 +18,7 @@ def _cine(pydicom_file):
 def test_painted_real_cine_mask_iou(pydicom_file):
     g = _cine(pydicom_file)
     rgb, truth, _ = paint_cfd(g, 2)
-    assert _iou(doppler_mask(rgb), truth) > 0.85
+    assert _iou(doppler_mask(rgb), truth) > 0.97
     assert not doppler_mask(g).any()  # greyscale: nothing
 
 
@@ -30,7 +29,7 @@ def test_lossy_h264_still_finds_the_flow(pydicom_file, tmp_path):
     rgb, truth, _ = paint_cfd(g, 4)
     write_clip(Clip(rgb), tmp_path / "p.mp4")
     back = read_clip(tmp_path / "p.mp4")
-    assert _iou(doppler_mask(back), truth) > 0.6
+    assert _iou(doppler_mask(back), truth) > 0.68  # 10 frames: little time to tell the still outline
 
 
 def test_apical_colour_box_iou(shared_data):

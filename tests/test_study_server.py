@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 import av
