@@ -166,7 +166,8 @@ def test_load_twenty_raters_then_kill_and_restart(study, server, tmp_path):
     first = done["r"]
     assert first.figures()["server_errors"] == 0
     acked = {(r.rater, r.case) for r in first.answers()}
-    assert 300 <= len(acked) == len(first.answers())
+    # 300 were stored before the kill; each of the 20 raters may have had one stored but not yet acknowledged
+    assert 300 - 20 <= len(acked) == len(first.answers())
     c = db.open_study(study)
     stored = {(r[0] - 1, r[1]) for r in c.execute("SELECT x.rater_id, c.media_id FROM answers x JOIN cases c ON c.id = x.case_id")}
     c.close()
