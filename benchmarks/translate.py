@@ -2,7 +2,7 @@
 
 Cases: clips never trained on, with colour flow painted by the synthesiser (several seeds),
 written losslessly (FFV1 .mkv) and as H.264 (.mp4, yuv420p, crf 23), read back through the
-real reader, holes found by the real Doppler-mask detector. Scores compare each method's
+real reader, holes found by the real detector (`rebuild_mask`, given to every method alike). Scores compare each method's
 output with the greyscale truth over the pixels the painter coloured.
 
     .venv/bin/python benchmarks/translate.py            # full run (held-out lung + second domain + speed)
@@ -30,7 +30,7 @@ from sonosynth.io import read_clip, write_clip  # noqa: E402
 from sonosynth.methods.translate import baselines  # noqa: E402
 from sonosynth.methods.translate.pipeline import Translator, translate  # noqa: E402
 from sonosynth.methods.translate.scoring import translation_scores  # noqa: E402
-from sonosynth.preprocess.doppler import doppler_mask  # noqa: E402
+from sonosynth.preprocess.doppler import rebuild_mask  # noqa: E402
 from sonosynth.synth.holdout import HELD_OUT_LUNG_CLIPS  # noqa: E402
 from sonosynth.synth.overlay import paint_cfd  # noqa: E402
 
@@ -115,7 +115,7 @@ def evaluate(data: Path, seeds: list[int], frames: int, quick: bool, weights: st
                     path = work / f"case{suffix}"
                     write_clip(Clip(cfd, fps=fps), path, overwrite=True)
                     clip = read_clip(path)
-                    holes = true_mask if true_mask_holes else doppler_mask(clip)
+                    holes = true_mask if true_mask_holes else rebuild_mask(clip)
                     for method, out, perf in run_methods(clip, holes, translator, frame_translator):
                         row = {"domain": domain, "clip": name, "seed": seed, "codec": codec, "method": method}
                         row.update(translation_scores(out, truth, true_mask))
@@ -135,7 +135,7 @@ def speed(weights: str | None, work: Path) -> dict[str, float]:
     grey = np.stack([np.roll(base, t % 7, axis=0) for t in range(240)]).astype(np.uint8)
     cfd, _, _ = paint(grey, seed=0, fps=30.0)
     clip = Clip(cfd, fps=30.0)
-    holes = doppler_mask(clip)
+    holes = rebuild_mask(clip)
     tr = Translator(weights)
     translate(Clip(cfd[:20], fps=30.0), holes=holes[:20], translator=tr)  # warm-up
     t = time.perf_counter()
@@ -194,7 +194,7 @@ def main() -> None:
         work = Path(tmp)
         rows = evaluate(args.data, seeds, args.frames, args.quick, args.weights, work, args.true_mask)
         spd = None if args.no_speed else speed(args.weights, work)
-    print("holes: " + ("the painter's true mask" if args.true_mask else "detected by sonosynth.preprocess.doppler_mask")
+    print("holes: " + ("the painter's true mask" if args.true_mask else "detected by sonosynth.preprocess.rebuild_mask (the Doppler mask, + 2 px after a lossy codec), the same for every method")
           + "; scores over the painter's true mask")
     for domain in ("lung (held-out)", "second domain (never trained on)"):
         for codec in ("lossless", "H.264"):

@@ -25,7 +25,7 @@ def test_demo_translates_the_painted_cardiac_cine_and_the_power_doppler_still(tm
     assert side.n_frames == 30 and side.width == 4 * 320
     still = read_clip(out / "power_doppler_before_after.png")
     assert still.n_frames == 1 and still.is_rgb
-    assert 0.01 < scores["power_doppler"]["doppler_fraction"] < 0.2
+    assert 0.01 < scores["power_doppler"]["rebuilt_fraction"] < 0.2
     # a second run refuses to overwrite the user's files unless asked
     with pytest.raises(SystemExit) as e:
         main(["--quiet", "demo", "-o", str(out)])

@@ -22,12 +22,12 @@ STREAM_WRITE_FORMATS = {".mp4": ("mp4", "libx264", "yuv420p"), ".mkv": ("matrosk
 
 
 class VideoStream:
-    """A video file opened for chunked decoding: `fps`, `n_frames` (declared, may be 0) and `chunks()`."""
+    """A video file opened for chunked decoding: `fps`, `n_frames` (declared, may be 0), `lossy` and `chunks()`."""
 
     def __init__(self, path: str | os.PathLike):
         import av
 
-        from .video import _GREY_FORMATS, _rate
+        from .video import _GREY_FORMATS, LOSSLESS_CODECS, _rate
 
         self.path = check_readable(path)
         if sniff(self.path) != "video":
@@ -40,6 +40,7 @@ class VideoStream:
         self.stream.thread_type = "AUTO"
         self.fps = _rate(self.stream)
         self.n_frames = int(self.stream.frames or 0)
+        self.lossy = self.stream.codec_context.name not in LOSSLESS_CODECS
         self._fmt = "gray" if (self.stream.codec_context.pix_fmt or "") in _GREY_FORMATS else "rgb24"
 
     def chunks(self, size: int = 32) -> Iterator[np.ndarray]:

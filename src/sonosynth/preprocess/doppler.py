@@ -184,3 +184,35 @@ def doppler_mask(clip: Clip | np.ndarray) -> np.ndarray:
     idx = np.unique(np.linspace(0, f.shape[0] - 1, min(MAX_BOX_FRAMES, f.shape[0])).round().astype(int))
     out |= _outline(f[idx], box)
     return out
+
+
+LOSSY_MARGIN = 2   # px the holes to rebuild reach past the detected colour after a lossy codec
+
+
+def looks_lossy(clip: Clip | np.ndarray) -> bool:
+    """True when the colour fades out through faint chroma, as a lossy codec (H.264, MPEG, JPEG) smears
+    it; a lossless picture's colour ends sharply (faint chroma < 16 in ~50 % of coloured pixels after
+    H.264 crf 23 or JPEG, none in lossless painted flow). For clips made in memory, which carry no provenance."""
+    f = _frames(clip)
+    if f.ndim != 4:
+        return False
+    c = chroma(f[:: max(1, len(f) // 8)])
+    coloured = c[c > 0]
+    return bool(coloured.size and (coloured < 16).mean() > 0.25)
+
+
+def rebuild_mask(clip: Clip | np.ndarray, lossy: bool | None = None) -> np.ndarray:
+    """(T, H, W) bool: the pixels translation replaces. The Doppler mask; after a lossy codec widened by
+    LOSSY_MARGIN px, because the codec also disturbs the grey (luma ringing, 4:2:0 chroma blocks) a
+    pixel or two past where any colour shows, and a disturbed pixel left in place costs more than a
+    rebuilt one (masked PSNR on painted training clips, H.264 crf 23: 22.9 dB as detected, 28.3 dB
+    widened by 2 px). Lossiness from the reader's provenance, else from the pixels."""
+    holes = doppler_mask(clip)
+    if lossy is None:
+        lossy = clip.source.get("lossy") if isinstance(clip, Clip) else None
+    if lossy is None:
+        lossy = looks_lossy(clip)
+    if not lossy or not holes.any():
+        return holes
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * LOSSY_MARGIN + 1, 2 * LOSSY_MARGIN + 1))
+    return np.stack([cv2.dilate(h.view(np.uint8), disc) > 0 for h in holes])

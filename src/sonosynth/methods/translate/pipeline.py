@@ -136,9 +136,9 @@ def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu"
     from ...progress import progress
 
     if holes is None:
-        from ...preprocess.doppler import doppler_mask
+        from ...preprocess.doppler import rebuild_mask
 
-        holes = doppler_mask(clip)
+        holes = rebuild_mask(clip)
     if holes.shape != clip.frames.shape[:3]:
         raise BadOption(f"mask shape {holes.shape} does not match the clip's {clip.frames.shape[:3]}")
     tr = translator or Translator(weights, device=device, batch=batch, temporal=temporal)
@@ -154,21 +154,22 @@ def translate_video_file(src: Path, out: Path, translator: Translator, overwrite
                          chunk: int = 32) -> tuple[int, float]:
     """Stream a video file through the translator into an .mp4/.mkv: memory stays flat for any length.
 
-    Holes are detected chunk by chunk; whether the output is greyscale is decided on the first chunk.
+    Holes (`rebuild_mask`) are detected chunk by chunk; whether the output is greyscale is decided on the first chunk.
     Returns (frames written, fps).
     """
     from ...io.stream import VideoStream, VideoStreamWriter
-    from ...preprocess.doppler import doppler_mask
+    from ...preprocess.doppler import rebuild_mask
     from ...progress import progress
 
     reader = VideoStream(src)
+    lossy = reader.lossy
     chunks = iter(reader.chunks(chunk))
     state: dict = {}
 
     def frames_and_holes():
         for frames in chunks:
             clip = Clip(frames, fps=reader.fps)
-            holes = doppler_mask(clip)
+            holes = rebuild_mask(clip, lossy=lossy)
             if "greyscale" not in state:
                 state["greyscale"] = grey_outside(clip, holes)
             state.setdefault("pending", deque()).append((clip, holes))
