@@ -62,3 +62,20 @@ def test_training_refuses_to_clobber_a_run_and_needs_a_checkpoint_to_resume(clip
     with pytest.raises(BadOption, match="nothing to resume"):
         train(TranslateConfig.tiny(), clip_folder, tmp_path / "fresh", resume=True, quiet=True)
     assert (run / "notes.txt").read_text() == "mine"
+
+
+def test_motion_augmentation_moves_the_tissue_not_the_holes_and_is_off_by_default(clip_folder):
+    import torch
+
+    from sonosynth.methods.translate.data import ClipBank, TranslateSamples, list_training_clips
+
+    bank = ClipBank(list_training_clips(clip_folder))
+    still = TranslateSamples(bank, crop=32, horizon=3, seed=0, temporal_dropout=0.2, length=10)
+    off = TranslateSamples(bank, crop=32, horizon=3, seed=0, temporal_dropout=0.2, length=10, motion=0.0)
+    moving = TranslateSamples(bank, crop=32, horizon=3, seed=0, temporal_dropout=0.2, length=10, motion=1.0)
+    assert TranslateConfig().motion == 0.0  # the shipped weights were trained without it
+    for i in range(3):
+        a, b, m = still[i], off[i], moving[i]
+        assert torch.equal(a["frames"], b["frames"]) and torch.equal(a["holes"], b["holes"])
+        assert not torch.equal(a["frames"], m["frames"]) and m["holes"].any()
+        assert torch.equal(m["frames"], moving[i]["frames"])  # seeded by index: a resumed run sees the same

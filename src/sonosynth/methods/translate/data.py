@@ -97,12 +97,34 @@ def _augment(seg: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(seg, 0, 255)
 
 
+def _move(seg: np.ndarray, rng: np.random.Generator, max_shift: float = 3.0) -> np.ndarray:
+    """Smooth tissue motion under a fixed colour box: each frame shifted, scaled and turned a little along a
+    slow periodic path (breathing, heartbeat, a hand-held probe). The holes stay where they are, so a
+    pixel copied from another frame is no longer exactly right and the network learns when to trust it."""
+    T, h, w = seg.shape
+    t = np.arange(T, dtype=np.float64)
+    period = rng.uniform(8, 40)
+    phase = rng.uniform(0, 2 * np.pi, size=4)
+    amp = rng.uniform(0, max_shift, size=2)
+    dx = amp[0] * np.sin(2 * np.pi * t / period + phase[0])
+    dy = amp[1] * np.sin(2 * np.pi * t / period + phase[1])
+    zoom = 1.0 + rng.uniform(0, 0.04) * np.sin(2 * np.pi * t / period + phase[2])
+    turn = rng.uniform(0, 2.0) * np.sin(2 * np.pi * t / period + phase[3])
+    out = np.empty_like(seg)
+    for i in range(T):
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), float(turn[i]), float(zoom[i]))
+        m[:, 2] += (dx[i], dy[i])
+        out[i] = cv2.warpAffine(seg[i], m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return out
+
+
 class TranslateSamples(Dataset):
     """Sample i: a window of 2·horizon+2 frames of one clip, cropped, augmented, with training holes."""
 
-    def __init__(self, bank: ClipBank, crop: int, horizon: int, seed: int, temporal_dropout: float, length: int):
+    def __init__(self, bank: ClipBank, crop: int, horizon: int, seed: int, temporal_dropout: float, length: int,
+                 motion: float = 0.0):
         self.bank, self.crop, self.horizon, self.seed = bank, crop, horizon, seed
-        self.temporal_dropout, self.length = temporal_dropout, length
+        self.temporal_dropout, self.length, self.motion = temporal_dropout, length, motion
 
     def __len__(self) -> int:
         return self.length
@@ -123,6 +145,8 @@ class TranslateSamples(Dataset):
         if side != self.crop:
             seg = np.stack([cv2.resize(f, (self.crop, self.crop), interpolation=cv2.INTER_AREA) for f in seg])
         seg = _augment(seg, rng)
+        if self.motion > 0 and rng.random() < self.motion:  # no draw at all when off: older runs replay exactly
+            seg = _move(seg, rng)
         holes = training_masks(L, self.crop, self.crop, rng, grey=seg.astype(np.uint8))
         return {
             "frames": torch.from_numpy(seg / 127.5 - 1.0).float(),
