@@ -5,7 +5,7 @@
 Scores every epoch checkpoint of each run (and any weights file named) on four lung clips from the
 training set, 40 frames each, painted with seeds the training never drew (100, 101), holes = the
 painted mask: masked PSNR and flicker ratio, on the clips as recorded ("still") and with a smooth
-synthetic tissue motion under the fixed colour box ("moving", `data._move`), which stands in for
+synthetic tissue motion under the fixed colour box ("moving", `data.tissue_motion`), which stands in for
 cardiac and hand-held clips the lung set has few of. The rule: highest "still" masked PSNR among
 checkpoints whose "still" flicker ratio is within 0.8-1.25; the "moving" scores are information
 (their flicker did not predict the held-out flicker: docs/translate.md).
@@ -26,7 +26,7 @@ VALIDATION_CLIPS = ("convex_Reg_pat1Image_133043.mpeg", "linear_Reg_Image_18122_
 def validation_cases() -> dict[str, list]:
     from sonosynth.clip import Clip
     from sonosynth.io import read_clip
-    from sonosynth.methods.translate.data import _move
+    from sonosynth.methods.translate.data import tissue_motion
     from sonosynth.synth.holdout import is_held_out
     from sonosynth.synth.overlay import paint_cfd
 
@@ -34,7 +34,7 @@ def validation_cases() -> dict[str, list]:
     cases: dict[str, list] = {"still": [], "moving": []}
     for k, name in enumerate(n for n in VALIDATION_CLIPS if not is_held_out(n)):
         grey = read_clip(data / name).grey()[:40]
-        moved = _move(grey.astype(np.float32), np.random.default_rng(1000 + k)).round().astype(np.uint8)
+        moved = tissue_motion(grey.astype(np.float32), np.random.default_rng(1000 + k)).round().astype(np.uint8)
         for kind, frames in (("still", grey), ("moving", moved)):
             for seed in (100, 101):
                 cfd, mask, truth = paint_cfd(frames, seed=seed, fps=30.0)

@@ -64,7 +64,7 @@ def test_training_refuses_to_clobber_a_run_and_needs_a_checkpoint_to_resume(clip
     assert (run / "notes.txt").read_text() == "mine"
 
 
-def test_motion_augmentation_moves_the_tissue_not_the_holes_and_is_off_by_default(clip_folder):
+def test_motion_augmentation_moves_the_tissue_is_seeded_and_is_off_by_default(clip_folder):
     import torch
 
     from sonosynth.methods.translate.data import ClipBank, TranslateSamples, list_training_clips

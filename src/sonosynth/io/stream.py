@@ -27,7 +27,7 @@ class VideoStream:
     def __init__(self, path: str | os.PathLike):
         import av
 
-        from .video import _GREY_FORMATS, LOSSLESS_CODECS, _rate
+        from .video import _GREY_FORMATS, _rate, is_lossy_codec
 
         self.path = check_readable(path)
         if sniff(self.path) != "video":
@@ -40,7 +40,7 @@ class VideoStream:
         self.stream.thread_type = "AUTO"
         self.fps = _rate(self.stream)
         self.n_frames = int(self.stream.frames or 0)
-        self.lossy = self.stream.codec_context.name not in LOSSLESS_CODECS
+        self.lossy = is_lossy_codec(self.stream.codec_context.name)
         self._fmt = "gray" if (self.stream.codec_context.pix_fmt or "") in _GREY_FORMATS else "rgb24"
 
     def chunks(self, size: int = 32) -> Iterator[np.ndarray]:

@@ -14,6 +14,11 @@ from .common import check_size, max_bytes, maybe_grey
 
 #: Codecs whose decoded pixels are exactly what was encoded.
 LOSSLESS_CODECS = {"ffv1", "gif", "png", "apng", "rawvideo", "huffyuv", "ffvhuff", "utvideo", "qtrle", "rle", "bmp", "magicyuv"}
+
+
+def is_lossy_codec(name: str) -> bool:
+    """True for codecs that change pixels (H.264, MPEG, ...): readers record it as provenance."""
+    return name not in LOSSLESS_CODECS
 _GREY_FORMATS = {"gray", "gray8", "ya8", "monow", "monob"}
 
 
@@ -74,7 +79,7 @@ def read_video(path: Path) -> Clip:
         raise UnreadableInput(f"{path}: truncated GIF (the file stops before its trailer)")
     if declared and len(frames) < declared:
         raise UnreadableInput(f"{path}: truncated: the container declares {declared} frames but only {len(frames)} decode")
-    lossy = codec not in LOSSLESS_CODECS
+    lossy = is_lossy_codec(codec)
     data = maybe_grey(frames, lossy)
     return Clip(data, fps=fps, source={"path": str(path), "format": "video", "codec": codec, "lossy": lossy})
 

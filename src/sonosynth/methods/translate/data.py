@@ -88,8 +88,7 @@ def _augment(seg: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     angle = rng.uniform(-10, 10)
     if abs(angle) > 0.5:
         h, w = seg.shape[1:]
-        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-        seg = np.stack([cv2.warpAffine(f, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT) for f in seg])
+        seg = _warp(seg, [cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)] * len(seg))
     gain = rng.uniform(0.8, 1.2)
     gamma = rng.uniform(0.8, 1.25)
     seg = 255.0 * (np.clip(seg * gain, 0, 255) / 255.0) ** gamma
@@ -97,25 +96,31 @@ def _augment(seg: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(seg, 0, 255)
 
 
-def _move(seg: np.ndarray, rng: np.random.Generator, max_shift: float = 3.0) -> np.ndarray:
+def _warp(seg: np.ndarray, matrices) -> np.ndarray:
+    """Each frame through its own 2×3 affine matrix (bilinear, mirrored borders)."""
+    h, w = seg.shape[1:]
+    return np.stack([cv2.warpAffine(f, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+                     for f, m in zip(seg, matrices)])
+
+
+def tissue_motion(seg: np.ndarray, rng: np.random.Generator, max_shift: float = 3.0) -> np.ndarray:
     """Smooth tissue motion under a fixed colour box: each frame shifted, scaled and turned a little along a
     slow periodic path (breathing, heartbeat, a hand-held probe). The holes stay where they are, so a
     pixel copied from another frame is no longer exactly right and the network learns when to trust it."""
     T, h, w = seg.shape
-    t = np.arange(T, dtype=np.float64)
     period = rng.uniform(8, 40)
     phase = rng.uniform(0, 2 * np.pi, size=4)
     amp = rng.uniform(0, max_shift, size=2)
-    dx = amp[0] * np.sin(2 * np.pi * t / period + phase[0])
-    dy = amp[1] * np.sin(2 * np.pi * t / period + phase[1])
-    zoom = 1.0 + rng.uniform(0, 0.04) * np.sin(2 * np.pi * t / period + phase[2])
-    turn = rng.uniform(0, 2.0) * np.sin(2 * np.pi * t / period + phase[3])
-    out = np.empty_like(seg)
+    wave = np.sin(2 * np.pi * np.arange(T)[:, None] / period + phase)  # (T, 4): x, y, zoom, turn
+    dx, dy = amp[0] * wave[:, 0], amp[1] * wave[:, 1]
+    zoom = 1.0 + rng.uniform(0, 0.04) * wave[:, 2]
+    turn = rng.uniform(0, 2.0) * wave[:, 3]
+    matrices = []
     for i in range(T):
         m = cv2.getRotationMatrix2D((w / 2, h / 2), float(turn[i]), float(zoom[i]))
         m[:, 2] += (dx[i], dy[i])
-        out[i] = cv2.warpAffine(seg[i], m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    return out
+        matrices.append(m)
+    return _warp(seg, matrices)
 
 
 class TranslateSamples(Dataset):
@@ -146,7 +151,7 @@ class TranslateSamples(Dataset):
             seg = np.stack([cv2.resize(f, (self.crop, self.crop), interpolation=cv2.INTER_AREA) for f in seg])
         seg = _augment(seg, rng)
         if self.motion > 0 and rng.random() < self.motion:  # no draw at all when off: older runs replay exactly
-            seg = _move(seg, rng)
+            seg = tissue_motion(seg, rng)
         holes = training_masks(L, self.crop, self.crop, rng, grey=seg.astype(np.uint8))
         return {
             "frames": torch.from_numpy(seg / 127.5 - 1.0).float(),

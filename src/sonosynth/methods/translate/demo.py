@@ -60,8 +60,8 @@ def run_demo(out_dir: Path, overwrite: bool = False, weights: str | Path | None 
                out_dir / "cardiac_translated.mp4", overwrite=True)
 
     power = read_clip(get_testdata_file("examples_jpeg2k.dcm"))
-    power_out = translate(power, translator=translator)
     power_holes = rebuild_mask(power)
+    power_out = translate(power, holes=power_holes, translator=translator)
     still = side_by_side(power.rgb(), power_out.rgb(), width=480)
     write_clip(Clip(still[:1], fps=1.0), out_dir / "power_doppler_before_after.png", overwrite=True)
     scores["power_doppler"] = {"input": "pydicom examples_jpeg2k.dcm (GE power Doppler, JPEG 2000)",
