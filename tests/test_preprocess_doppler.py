@@ -54,6 +54,16 @@ def test_sector_of_a_fan_excludes_the_text(pydicom_file):
     assert x0 > 20 and x1 < clip.width - 20 and y1 < clip.height - 15  # side text and bottom toolbar stay out
 
 
+def test_sector_of_a_dark_frame_grabber_cine_is_the_image_not_its_text_panel(shared_data):
+    # PLUS's USTC recording: sparse echoes on black, and a static text panel right of x = 520 that has
+    # more texture than the image; the panel does not change over time, the image does
+    clip = read_clip(shared_data / "plus" / "USTC_FrameGrabber_ProbeRotationData.igs.mha")
+    m = sector_mask(clip)
+    assert 0.2 < m.mean() < 0.6
+    assert m[:, 520:].sum() < 0.01 * m.sum()
+    assert m[150:300, 100:400].mean() > 0.9  # the middle of the image
+
+
 def test_rebuild_mask_widens_the_holes_only_after_a_lossy_codec(pydicom_file, tmp_path):
     from sonosynth.io import write_clip
     from sonosynth.preprocess.doppler import looks_lossy, rebuild_mask

@@ -4,7 +4,9 @@ Ultrasound image content is speckle: it has local texture and, in a cine, it cha
 time. Annotations are flat, sparse and static. We score every pixel by texture (+ motion),
 keep the largest connected blob, close its gaps and fill its convex hull: fans and
 rectangles are both convex, so the hull repairs dark regions inside the image (vessels,
-shadows, black lungs) that have no texture of their own.
+shadows, black lungs) that have no texture of their own. A frame grabber may record a nearly
+black image beside a bright text panel: when the chosen blob of a cine does not change over time,
+the image is the hull of the moving blobs outside it.
 """
 from __future__ import annotations
 
@@ -27,8 +29,9 @@ def sample_frames(clip: Clip | np.ndarray, n: int = 16) -> np.ndarray:
     return f
 
 
-def _evidence(frames: np.ndarray) -> np.ndarray:
-    """Per-pixel evidence of image content: local texture and temporal change, both on [0, inf)."""
+def _evidence(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel evidence of image content (local texture and temporal change, on [0, inf)), and the
+    temporal change alone."""
     mean = frames.mean(axis=0)
     k = 7
     m1 = cv2.blur(mean, (k, k))
@@ -37,27 +40,61 @@ def _evidence(frames: np.ndarray) -> np.ndarray:
     motion = frames.std(axis=0) if frames.shape[0] > 1 else np.zeros_like(mean)
     motion = cv2.blur(motion, (k, k))
     bright = cv2.blur(mean, (15, 15)) > 6.0  # the black surround of a fan is not image
-    return np.where(bright, np.maximum(texture, 2.0 * motion), 0.0)
+    return np.where(bright, np.maximum(texture, 2.0 * motion), 0.0), motion
 
 
-def sector_mask(clip: Clip | np.ndarray) -> np.ndarray:
-    """Bool (H, W): True inside the scan sector (fan or rectangle) of the clip."""
-    frames = sample_frames(clip)
-    _, h, w = frames.shape
-    ev = _evidence(frames)
-    cand = (ev > 3.0).astype(np.uint8)
-    r = max(3, int(round(min(h, w) / 60)))
-    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    cand = cv2.morphologyEx(cand, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+STATIC_MOTION = 1.0  # median temporal change (grey levels) inside a cine's sector below which it is an overlay
+                     # (text panel: 0.5; the lung, PLUS and pydicom cines: 2.4 and more)
+MOVING = 1.5         # temporal change that marks image content when the textured blob was an overlay
+
+
+def _largest_blob(cand: np.ndarray, radius: int) -> np.ndarray | None:
+    """The largest connected blob of a candidate map after removing specks and closing gaps."""
+    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     cand = cv2.morphologyEx(cand, cv2.MORPH_CLOSE, ker)
     n, lab, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
     if n <= 1:
+        return None
+    return lab == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+
+
+def sector_mask(clip: Clip | np.ndarray) -> np.ndarray:
+    """Bool (H, W): True inside the scan sector (fan or rectangle) of the clip.
+
+    In a cine whose largest textured blob does not change over time (a text panel beside a dark
+    image, as frame grabbers record), the image is the largest moving blob outside it instead.
+    """
+    frames = sample_frames(clip)
+    _, h, w = frames.shape
+    ev, motion = _evidence(frames)
+    r = max(3, int(round(min(h, w) / 60)))
+    blob = _largest_blob(ev > 3.0, r)
+    if blob is None:
         return np.ones((h, w), bool)  # no texture anywhere: treat the whole frame as image
-    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    blob = (lab == best).astype(np.uint8)
-    pts = cv2.findNonZero(blob)
-    hull = cv2.convexHull(pts)
-    out = np.zeros((h, w), np.uint8)
+    sector = _hull(blob)
+    if frames.shape[0] > 1 and np.median(motion[sector]) < STATIC_MOTION:
+        overlay = cv2.dilate(sector.view(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)).astype(bool)
+        moving = _moving_blobs((motion > MOVING) & ~overlay)
+        if moving is not None:
+            sector = _hull(moving)
+    return sector
+
+
+def _moving_blobs(cand: np.ndarray) -> np.ndarray | None:
+    """All sizeable moving blobs together (a dark image's echoes are scattered, so no single blob is it)."""
+    cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
+    if n <= 1:
+        return None
+    area = stats[1:, cv2.CC_STAT_AREA]
+    return np.isin(lab, 1 + np.flatnonzero(area >= 0.05 * area.max()))
+
+
+def _hull(blob: np.ndarray) -> np.ndarray:
+    """The filled convex hull of a blob: fans and rectangles are convex."""
+    hull = cv2.convexHull(cv2.findNonZero(blob.astype(np.uint8)))
+    out = np.zeros(blob.shape, np.uint8)
     cv2.fillPoly(out, [hull.reshape(-1, 2)], 1)
     return out.astype(bool)
 
