@@ -131,8 +131,13 @@ def output_frames(clip: Clip, rebuilt_grey: np.ndarray, holes: np.ndarray, greys
 
 
 def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu", batch: int = 8,
-              temporal: bool = True, holes: np.ndarray | None = None, translator: Translator | None = None) -> Clip:
-    """CFD clip → greyscale clip of the same size, frames and fps; pixels outside the colour untouched."""
+              temporal: bool = True, holes: np.ndarray | None = None, translator: Translator | None = None,
+              speckle: bool | None = None) -> Clip:
+    """CFD clip → greyscale clip of the same size, frames and fps; pixels outside the colour untouched.
+
+    `speckle` adds fine texture copied from nearby tissue to the rebuilt pixels (`texture.add_speckle`);
+    by default only for stills, where no other frame gives the network texture to copy.
+    """
     from ...progress import progress
 
     if holes is None:
@@ -147,6 +152,14 @@ def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu"
         return clip.with_frames(output_frames(clip, grey, holes), derivation=describe(tr), synthetic=True)
     stream = tr.stream(zip(grey, holes), region=hole_region(holes))
     rebuilt = np.stack(list(progress(stream, total=clip.n_frames, desc="translate", unit="frame")))
+    if speckle is None:
+        speckle = clip.n_frames == 1
+    if speckle:
+        from ...preprocess.sector import sector_mask
+        from .texture import add_speckle
+
+        image = sector_mask(clip)
+        rebuilt = np.stack([add_speckle(f, h, image) for f, h in zip(rebuilt, holes)])
     return clip.with_frames(output_frames(clip, rebuilt, holes), derivation=describe(tr), synthetic=True)
 
 
