@@ -41,3 +41,15 @@ def test_clips_get_no_added_speckle_unless_asked(pydicom_file):
     plain = translate(clip, holes=holes).frames
     np.testing.assert_array_equal(plain, translate(clip, holes=holes, speckle=False).frames)
     assert not np.array_equal(plain[holes], translate(clip, holes=holes, speckle=True).frames[holes])
+
+
+def test_speckle_leaves_a_frame_alone_when_no_tissue_is_visible_to_copy_from():
+    from sonosynth.methods.translate.texture import add_speckle
+
+    fill = np.full((40, 50), 90, np.uint8)
+    everything = np.ones((40, 50), bool)
+    np.testing.assert_array_equal(add_speckle(fill, everything), fill)
+    outside_image = np.zeros((40, 50), bool)  # holes only where the image is not: nothing to texture
+    holes = np.zeros((40, 50), bool)
+    holes[5:10, 5:10] = True
+    np.testing.assert_array_equal(add_speckle(fill, holes, outside_image), fill)

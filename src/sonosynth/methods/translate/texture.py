@@ -30,11 +30,11 @@ def add_speckle(filled: np.ndarray, holes: np.ndarray, image: np.ndarray | None 
     filled: (H, W) uint8, the rebuilt frame; holes: (H, W) bool, the rebuilt pixels; image: (H, W) bool,
     where texture may be taken from (the scan sector; default everywhere). Deterministic. Returns uint8.
     """
+    if image is not None:
+        holes = holes & image
     if not holes.any():
         return filled
     f = filled.astype(np.float32)
-    if image is not None:
-        holes = holes & image
     source_ok = ~holes if image is None else (~holes & image)
     low = _blur(f, source_ok.astype(np.float32))          # brightness of the visible tissue
     residual = np.where(source_ok, f - low, 0.0)          # its speckle
