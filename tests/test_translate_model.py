@@ -129,3 +129,22 @@ def test_streamed_video_translation_matches_in_memory_and_keeps_outside_pixels(t
     np.testing.assert_array_equal(streamed[~holes], clip.grey()[~holes])
     with pytest.raises(Exception, match="exists"):
         translate_video_file(src, out, Translator(tiny_weights))
+
+
+def test_navier_stokes_base_fill_is_opencvs_on_the_holes_and_keeps_visible_pixels():
+    import cv2
+
+    from sonosynth.errors import BadOption
+    from sonosynth.methods.translate.model import spatial_fill
+
+    rng = np.random.default_rng(0)
+    grey = rng.integers(0, 256, (2, 24, 28)).astype(np.uint8)
+    holes = np.zeros(grey.shape, bool)
+    holes[0, 8:14, 5:20] = True
+    frames = torch.from_numpy(grey).float()[:, None] / 127.5 - 1.0
+    filled = spatial_fill(frames, torch.from_numpy(holes)[:, None], "navier-stokes")
+    as_uint8 = ((filled[:, 0] + 1) * 127.5).round().numpy().astype(np.uint8)
+    np.testing.assert_array_equal(as_uint8[~holes], grey[~holes])
+    np.testing.assert_array_equal(as_uint8[0], cv2.inpaint(grey[0], holes[0].astype(np.uint8), 3, cv2.INPAINT_NS))
+    with pytest.raises(BadOption, match="base_fill"):
+        TranslateConfig.tiny().override(base_fill="magic")

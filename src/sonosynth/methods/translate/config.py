@@ -11,6 +11,9 @@ import yaml
 from ...errors import BadOption
 
 
+BASE_FILLS = ("pushpull", "navier-stokes")
+
+
 @dataclass(frozen=True)
 class TranslateConfig:
     """Everything that defines a model and its training; saved beside the weights."""
@@ -21,6 +24,7 @@ class TranslateConfig:
     dilations: tuple[int, ...] = (2, 4, 8, 16)
     horizon: int = 24               # frames searched each way for a pixel visible in another frame
     temporal: bool = True           # False: frame-by-frame model (the paper's setting)
+    base_fill: str = "pushpull"     # classical fill the coarse network corrects: "pushpull" or "navier-stokes"
     # data and training
     crop: int = 80                  # training crop side (native pixels; the network is fully convolutional)
     batch: int = 8
@@ -41,6 +45,10 @@ class TranslateConfig:
     num_workers: int = 0
     # inference
     max_side: int = 256             # crops larger than this are downscaled for the network
+
+    def __post_init__(self) -> None:
+        if self.base_fill not in BASE_FILLS:
+            raise BadOption(f"base_fill must be one of {', '.join(BASE_FILLS)}, not {self.base_fill!r}")
 
     @classmethod
     def small(cls) -> "TranslateConfig":

@@ -6,11 +6,13 @@ channels of `temporal.network_inputs` (neighbouring frames and pixels visible in
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
 from ...nn.gated import DilatedStack, GatedConv2d, GatedUp2d
 from ...nn.patchgan import SNPatchGAN
+from . import baselines
 from .config import TranslateConfig
 from .temporal import N_INPUTS, smooth_fill
 
@@ -30,12 +32,13 @@ def seen_elsewhere(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 class CoarseNet(nn.Module):
     """Encoder to ¼ resolution, dilated gated context, decoder with additive skips.
 
-    Its own estimate is a learnt correction of a classical spatial fill (`smooth_fill`); its output blends,
+    Its own estimate is a learnt correction of a classical spatial fill (`spatial_fill`); its output blends,
     per pixel, that estimate with the pixel seen in another frame by a learnt trust: copying what was
     visible is easy to learn, and the network learns when tissue moved too much."""
 
-    def __init__(self, cin: int, w: int, dilations: tuple[int, ...]):
+    def __init__(self, cin: int, w: int, dilations: tuple[int, ...], base_fill: str = "pushpull"):
         super().__init__()
+        self.base_fill = base_fill
         self.e1 = GatedConv2d(cin, w, 3)
         self.e2 = GatedConv2d(w, 2 * w, 3, stride=2)
         self.e3 = GatedConv2d(2 * w, 4 * w, 3, stride=2)
@@ -56,9 +59,22 @@ class CoarseNet(nn.Module):
         y = self.u1(y) + s1
         correction, gate = self.out(y).chunk(2, dim=1)
         seen, known = seen_elsewhere(x)
-        own = (smooth_fill(x[:, 0:1], x[:, 1:2] > 0.5) + correction).clamp(-1, 1)
+        own = (spatial_fill(x[:, 0:1], x[:, 1:2] > 0.5, self.base_fill) + correction).clamp(-1, 1)
         trust = torch.sigmoid(gate) * known
         return trust * seen + (1 - trust) * own
+
+
+def spatial_fill(frames: torch.Tensor, holes: torch.Tensor, method: str) -> torch.Tensor:
+    """The classical fill the coarse network corrects: "pushpull" (`smooth_fill`, in torch) or
+    "navier-stokes" (OpenCV's, on 8-bit frames: it carries edges into the hole, which push-pull blurs).
+    An input, not a learnt part: no gradient flows through it."""
+    if method == "pushpull":
+        return smooth_fill(frames, holes)
+    if method != "navier-stokes":
+        raise ValueError(f"unknown base fill {method!r}")
+    grey = ((frames.detach()[:, 0].float().cpu().numpy() + 1.0) * 127.5).round().clip(0, 255).astype(np.uint8)
+    filled = baselines.navier_stokes(grey, holes[:, 0].cpu().numpy())
+    return torch.from_numpy(filled).to(frames.device, frames.dtype)[:, None] / 127.5 - 1.0
 
 
 class RefineNet(nn.Module):
@@ -86,7 +102,7 @@ class Generator(nn.Module):
 
     def __init__(self, cfg: TranslateConfig):
         super().__init__()
-        self.coarse = CoarseNet(N_INPUTS, cfg.width, cfg.dilations)
+        self.coarse = CoarseNet(N_INPUTS, cfg.width, cfg.dilations, cfg.base_fill)
         self.refine = RefineNet(2 + 4, cfg.refine_width, cfg.dilations[:2])
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
