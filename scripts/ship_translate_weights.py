@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEST = ROOT / "src" / "sonosynth" / "weights" / "translate_small"
-COMMAND = "sonosynth train translate --data ../shared/data/lung --preset small --out runs/translate-small"
+COMMAND = "sonosynth train translate --data ../shared/data/lung --preset small --steps {steps} --out runs/translate-small"
 
 
 def summarise(bench: dict) -> dict:
@@ -55,14 +55,14 @@ def main() -> None:
             "licences": sorted({licences.get(n, "see clips.csv") for n in names}),
             "held_out_for_benchmarks": card.get("held_out", []),
         },
-        "command": COMMAND,
+        "command": COMMAND.format(steps=card["steps"]),
         "data": names,
         "intended_use": "research: turning colour-flow clips into greyscale training data; not for diagnosis",
         "output_marking": "outputs are derived and synthetic; DICOM outputs say so in ImageType and DerivationDescription",
     })
     if args.benchmark:
         card["metrics"] = summarise(json.loads(args.benchmark.read_text()))
-        card["metrics_command"] = ".venv/bin/python benchmarks/translate.py --json bench.json"
+        card["metrics_command"] = ".venv/bin/python benchmarks/translate.py --frames 40 --json bench.json"
     meta["card"] = card
     DEST.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, DEST.with_suffix(".safetensors"))

@@ -49,6 +49,25 @@ def test_translate_npz_with_given_mask_changes_only_masked_pixels(files, tmp_pat
     np.testing.assert_array_equal(res.frames[~mask], src.grey()[~mask])
 
 
+def test_a_still_gets_speckle_unless_asked_not_to(files, tmp_path):
+    from sonosynth.methods.translate.pipeline import translate
+
+    cfd = read_clip(files / "cfd.npz").frames[:1]
+    mask = read_clip(files / "mask.npz").frames[:1] > 127
+    still = tmp_path / "still.npz"
+    write_clip(Clip(cfd, fps=20.0), still)
+    outs = {}
+    for flag in ("--speckle", "--no-speckle"):
+        outs[flag] = tmp_path / f"out{flag}.npz"
+        r = run("translate", str(still), "-o", str(outs[flag]), "--weights", str(files / "tiny.safetensors"), flag)
+        assert r.returncode == 0, r.stderr
+    clip = Clip(cfd, fps=20.0)
+    for flag, speckle in (("--speckle", True), ("--no-speckle", False)):
+        want = translate(clip, weights=files / "tiny.safetensors", speckle=speckle).frames
+        np.testing.assert_array_equal(read_clip(outs[flag]).frames, want)
+    assert not np.array_equal(read_clip(outs["--speckle"]).frames[mask], read_clip(outs["--no-speckle"]).frames[mask])
+
+
 def test_translate_to_dicom_is_marked_synthetic(files, tmp_path):
     pydicom = pytest.importorskip("pydicom")
     out = tmp_path / "grey.dcm"

@@ -22,7 +22,7 @@ def masked_psnr(out: np.ndarray, truth: np.ndarray, where: np.ndarray) -> float:
 
 def test_a_still_gets_the_speckle_of_its_tissue_and_keeps_everything_else(pydicom_file):
     frame = read_clip(pydicom_file("examples_ybr_color.dcm")).grey()[5:6]  # one real cardiac frame
-    cfd, holes, truth = paint_cfd(frame, seed=3, fps=30.0)
+    cfd, holes, truth = paint_cfd(frame, seed=1, fps=30.0)
     clip = Clip(cfd, fps=30.0)
     smooth = translate(clip, holes=holes, speckle=False).frames
     textured = translate(clip, holes=holes).frames  # a still: speckle by default

@@ -15,6 +15,8 @@ def translate_command(
     batch: int = typer.Option(8, "--batch", help="Frames per network call."),
     mask: Optional[Path] = typer.Option(None, "--mask", help="Use this mask clip (255 = replace) instead of detecting colour."),
     frame_by_frame: bool = typer.Option(False, "--frame-by-frame", help="Ignore other frames (the paper's setting; for comparison)."),
+    speckle: Optional[bool] = typer.Option(None, "--speckle/--no-speckle",
+                                           help="Add speckle copied from nearby tissue to rebuilt pixels (default: stills only)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
 ) -> None:
     """Find the colour-Doppler pixels and rebuild the greyscale anatomy under them; every other pixel is kept."""
@@ -24,7 +26,8 @@ def translate_command(
     from ..methods.translate.pipeline import Translator, translate, translate_video_file
 
     check_writable(out, overwrite)
-    if mask is None and sniff(check_readable(src)) == "video" and out.suffix.lower() in (".mp4", ".mkv"):
+    streamable = mask is None and not speckle and out.suffix.lower() in (".mp4", ".mkv")
+    if streamable and sniff(check_readable(src)) == "video":
         translator = Translator(weights, device=device, batch=batch, temporal=not frame_by_frame)
         n, fps = translate_video_file(src, out, translator, overwrite=overwrite)  # streamed: flat memory
         typer.echo(f"wrote {out} ({n} frames, {fps:g} fps)")
@@ -38,7 +41,8 @@ def translate_command(
         if m.frames.shape[:3] != clip.frames.shape[:3]:
             raise BadOption(f"mask {mask} has shape {m.frames.shape[:3]}, clip has {clip.frames.shape[:3]}")
         holes = m.grey() >= 128
-    result = translate(clip, weights=weights, device=device, batch=batch, temporal=not frame_by_frame, holes=holes)
+    result = translate(clip, weights=weights, device=device, batch=batch, temporal=not frame_by_frame, holes=holes,
+                       speckle=speckle)
     write_clip(result, out, overwrite=overwrite)
     typer.echo(f"wrote {out} ({result.n_frames} frames, {result.width}x{result.height}, {result.fps:g} fps)")
 

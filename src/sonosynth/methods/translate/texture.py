@@ -4,7 +4,7 @@ A still has no other frame to copy from, and the small network's fill of it is s
 visible seam against the speckle around it. Speckle is a multiplicative, locally stationary
 texture, so we take it from real tissue: the fine residual (image minus its Gaussian blur) of a
 nearby window that is fully visible and of similar brightness, scaled by the brightness ratio,
-added to the network's fill. The network keeps the anatomy (the low frequencies); the texture
+added to the network's fill as far as the fill lacks it (variances of independent textures add). The network keeps the anatomy (the low frequencies); the texture
 only adds what it lacks. Tiles keep each copied window small enough to fit beside the holes.
 """
 from __future__ import annotations
@@ -55,7 +55,12 @@ def add_speckle(filled: np.ndarray, holes: np.ndarray, image: np.ndarray | None 
             dy, dx = shift
             src = residual[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
             gain = fill_low[y0:y1, x0:x1] / np.maximum(low[y0 + dy:y1 + dy, x0 + dx:x1 + dx], 8.0)
-            out[y0:y1, x0:x1] += np.where(tile, src * np.clip(gain, 0.5, 1.5), 0.0)
+            speckle = src * np.clip(gain, 0.5, 1.5)
+            # add only the texture the fill lacks: independent textures add in variance
+            have = float((f - fill_low)[y0:y1, x0:x1][tile].std())
+            want = float(speckle[tile].std())
+            missing = np.sqrt(max(0.0, 1.0 - (have / want) ** 2)) if want > 0 else 0.0
+            out[y0:y1, x0:x1] += np.where(tile, missing * speckle, 0.0)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
