@@ -48,22 +48,37 @@ STATIC_MOTION = 1.0  # median temporal change (grey levels) inside a cine's sect
 MOVING = 1.5         # temporal change that marks image content when the textured blob was an overlay
 
 
-def _largest_blob(cand: np.ndarray, radius: int) -> np.ndarray | None:
-    """The largest connected blob of a candidate map after removing specks and closing gaps."""
-    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+def _components(cand: np.ndarray, close_radius: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
+    """Connected blobs of a candidate map after removing specks (and closing gaps): (labels, areas of
+    labels 1..n), or None when there is none."""
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
-    cand = cv2.morphologyEx(cand, cv2.MORPH_CLOSE, ker)
+    if close_radius:
+        ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * close_radius + 1, 2 * close_radius + 1))
+        cand = cv2.morphologyEx(cand, cv2.MORPH_CLOSE, ker)
     n, lab, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
-    if n <= 1:
+    return None if n <= 1 else (lab, stats[1:, cv2.CC_STAT_AREA])
+
+
+def _largest_blob(cand: np.ndarray, radius: int) -> np.ndarray | None:
+    """The largest blob of a candidate map, its gaps up to `radius` closed."""
+    found = _components(cand, radius)
+    return None if found is None else found[0] == 1 + int(np.argmax(found[1]))
+
+
+def _moving_blobs(cand: np.ndarray) -> np.ndarray | None:
+    """All sizeable moving blobs together (a dark image's echoes are scattered, so no single blob is it)."""
+    found = _components(cand)
+    if found is None:
         return None
-    return lab == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    lab, area = found
+    return np.isin(lab, 1 + np.flatnonzero(area >= 0.05 * area.max()))
 
 
 def sector_mask(clip: Clip | np.ndarray) -> np.ndarray:
     """Bool (H, W): True inside the scan sector (fan or rectangle) of the clip.
 
     In a cine whose largest textured blob does not change over time (a text panel beside a dark
-    image, as frame grabbers record), the image is the largest moving blob outside it instead.
+    image, as frame grabbers record), the image is the hull of the sizeable moving blobs outside it.
     """
     frames = sample_frames(clip)
     _, h, w = frames.shape
@@ -79,16 +94,6 @@ def sector_mask(clip: Clip | np.ndarray) -> np.ndarray:
         if moving is not None:
             sector = _hull(moving)
     return sector
-
-
-def _moving_blobs(cand: np.ndarray) -> np.ndarray | None:
-    """All sizeable moving blobs together (a dark image's echoes are scattered, so no single blob is it)."""
-    cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
-    if n <= 1:
-        return None
-    area = stats[1:, cv2.CC_STAT_AREA]
-    return np.isin(lab, 1 + np.flatnonzero(area >= 0.05 * area.max()))
 
 
 def _hull(blob: np.ndarray) -> np.ndarray:

@@ -68,10 +68,8 @@ def spatial_fill(frames: torch.Tensor, holes: torch.Tensor, method: str) -> torc
     """The classical fill the coarse network corrects: "pushpull" (`smooth_fill`, in torch) or
     "navier-stokes" (OpenCV's, on 8-bit frames: it carries edges into the hole, which push-pull blurs).
     An input, not a learnt part: no gradient flows through it."""
-    if method == "pushpull":
+    if method == "pushpull":  # the config admits only these two (config.BASE_FILLS)
         return smooth_fill(frames, holes)
-    if method != "navier-stokes":
-        raise ValueError(f"unknown base fill {method!r}")
     grey = ((frames.detach()[:, 0].float().cpu().numpy() + 1.0) * 127.5).round().clip(0, 255).astype(np.uint8)
     filled = baselines.navier_stokes(grey, holes[:, 0].cpu().numpy())
     return torch.from_numpy(filled).to(frames.device, frames.dtype)[:, None] / 127.5 - 1.0

@@ -4,8 +4,9 @@ A still has no other frame to copy from, and the small network's fill of it is s
 visible seam against the speckle around it. Speckle is a multiplicative, locally stationary
 texture, so we take it from real tissue: the fine residual (image minus its Gaussian blur) of a
 nearby window that is fully visible and of similar brightness, scaled by the brightness ratio,
-added to the network's fill as far as the fill lacks it (variances of independent textures add). The network keeps the anatomy (the low frequencies); the texture
-only adds what it lacks. Tiles keep each copied window small enough to fit beside the holes.
+added to the network's fill as far as the fill lacks it (variances of independent textures add).
+The network keeps the anatomy (the low frequencies); the texture only adds what it lacks. Tiles
+keep each copied window small enough to fit beside the holes.
 """
 from __future__ import annotations
 
@@ -30,15 +31,17 @@ def add_speckle(filled: np.ndarray, holes: np.ndarray, image: np.ndarray | None 
     filled: (H, W) uint8, the rebuilt frame; holes: (H, W) bool, the rebuilt pixels; image: (H, W) bool,
     where texture may be taken from (the scan sector; default everywhere). Deterministic. Returns uint8.
     """
-    if image is not None:
-        holes = holes & image
+    if image is None:
+        image = np.ones(holes.shape, bool)
+    holes = holes & image
     if not holes.any():
         return filled
     f = filled.astype(np.float32)
-    source_ok = ~holes if image is None else (~holes & image)
+    source_ok = ~holes & image
     low = _blur(f, source_ok.astype(np.float32))          # brightness of the visible tissue
     residual = np.where(source_ok, f - low, 0.0)          # its speckle
     fill_low = cv2.GaussianBlur(f, (0, 0), SIGMA)         # brightness the network gave the holes
+    fill_fine = f - fill_low                              # the texture the network gave them
     usable = cv2.erode(source_ok.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # no seam pixels as source
     integral = cv2.integral(usable.astype(np.uint8), sdepth=cv2.CV_32S)
     out = f.copy()
@@ -57,7 +60,7 @@ def add_speckle(filled: np.ndarray, holes: np.ndarray, image: np.ndarray | None 
             gain = fill_low[y0:y1, x0:x1] / np.maximum(low[y0 + dy:y1 + dy, x0 + dx:x1 + dx], 8.0)
             speckle = src * np.clip(gain, 0.5, 1.5)
             # add only the texture the fill lacks: independent textures add in variance
-            have = float((f - fill_low)[y0:y1, x0:x1][tile].std())
+            have = float(fill_fine[y0:y1, x0:x1][tile].std())
             want = float(speckle[tile].std())
             missing = np.sqrt(max(0.0, 1.0 - (have / want) ** 2)) if want > 0 else 0.0
             out[y0:y1, x0:x1] += np.where(tile, missing * speckle, 0.0)
