@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
 OTHER_DOMAIN_CLIP = "UltrasonixCurvilinearScanConvertedData.igs.mha"  # PLUS, 5 frames: not in the benchmark
 VALIDATION_CLIPS = ("convex_Reg_pat1Image_133043.mpeg", "linear_Reg_Image_18122_crop.mp4",
                     "convex_Cov_convex_volpecelli_sonographic_v2.mov", "linear_Vir_prospective_file1.mp4")
@@ -33,7 +34,7 @@ def validation_cases() -> dict[str, list]:
     from sonosynth.synth.holdout import is_held_out
     from sonosynth.synth.overlay import paint_cfd
 
-    data = ROOT.parent / "shared" / "data" / "lung"
+    data = DATA / "lung"
     cases: dict[str, list] = {"still": [], "moving": []}
     for k, name in enumerate(n for n in VALIDATION_CLIPS if not is_held_out(n)):
         grey = read_clip(data / name).grey()[:40]
@@ -42,7 +43,7 @@ def validation_cases() -> dict[str, list]:
             for seed in (100, 101):
                 cfd, mask, truth = paint_cfd(frames, seed=seed, fps=30.0)
                 cases[kind].append((Clip(cfd, fps=30.0), mask, truth))
-    plus = ROOT.parent / "shared" / "data" / "plus" / OTHER_DOMAIN_CLIP
+    plus = DATA / "plus" / OTHER_DOMAIN_CLIP
     if plus.is_file():
         clip = read_clip(plus)
         cases["other domain"] = [(Clip(cfd, fps=clip.fps), mask, truth) for cfd, mask, truth in
