@@ -148,3 +148,29 @@ def test_navier_stokes_base_fill_is_opencvs_on_the_holes_and_keeps_visible_pixel
     np.testing.assert_array_equal(as_uint8[0], cv2.inpaint(grey[0], holes[0].astype(np.uint8), 3, cv2.INPAINT_NS))
     with pytest.raises(BadOption, match="base_fill"):
         TranslateConfig.tiny().override(base_fill="magic")
+
+
+def test_stabiliser_averages_rebuilt_pixels_over_time_and_leaves_the_rest():
+    from sonosynth.methods.translate.pipeline import stabilise
+
+    before, frame, after = (np.full((3, 4), v, np.uint8) for v in (10, 100, 40))
+    hole = np.zeros((3, 4), bool)
+    hole[1, 1:3] = True
+    out = stabilise(before, frame, after, hole)
+    assert np.all(out[hole] == 70)  # (10 + 3·100 + 40) / 5
+    assert np.all(out[~hole] == 100) and np.all(frame == 100)  # outside untouched, input not modified
+    assert np.all(stabilise(None, frame, after, hole)[hole] == 85)  # first frame: (3·100 + 40) / 4
+    assert stabilise(None, frame, None, hole) is frame  # a still has nothing to average with
+
+
+def test_temporal_output_is_the_stabilised_network_output(tiny_weights):
+    from sonosynth.methods.translate.pipeline import stabilise
+
+    grey, holes = _clip_with_holes()
+    tr = Translator(tiny_weights, batch=len(grey))
+    raw = tr._translate_window(list(zip(grey, holes)), 0, 0, len(grey), (0, 40, 0, 36))
+    out = np.stack(list(tr.stream(zip(grey, holes), region=(0, 40, 0, 36))))
+    expected = [stabilise(raw[t - 1] if t else None, raw[t], raw[t + 1] if t + 1 < len(raw) else None, holes[t])
+                for t in range(len(raw))]
+    np.testing.assert_array_equal(out, np.stack(expected))
+    assert not np.array_equal(out, np.stack(raw))
