@@ -150,27 +150,32 @@ def test_navier_stokes_base_fill_is_opencvs_on_the_holes_and_keeps_visible_pixel
         TranslateConfig.tiny().override(base_fill="magic")
 
 
-def test_stabiliser_averages_rebuilt_pixels_over_time_and_leaves_the_rest():
+def test_stabiliser_averages_jittering_rebuilt_pixels_but_not_moving_tissue():
     from sonosynth.methods.translate.pipeline import stabilise
 
-    before, frame, after = (np.full((3, 4), v, np.uint8) for v in (10, 100, 40))
-    hole = np.zeros((3, 4), bool)
-    hole[1, 1:3] = True
-    out = stabilise(before, frame, after, hole)
-    assert np.all(out[hole] == 70)  # (10 + 3·100 + 40) / 5
+    hole = np.zeros((40, 40), bool)
+    hole[15:25, 15:25] = True
+    before, frame, after = (np.full((40, 40), v, np.uint8) for v in (10, 100, 40))
+    for f in (before, after):
+        f[~hole] = 100  # the tissue around the hole stands still: the hole's change is jitter
+    out = stabilise(frame, hole, [(before, hole), (after, hole)])
+    assert np.all(out[hole] == 62)  # (2·100 + 10 + 40) / 4, rounded
     assert np.all(out[~hole] == 100) and np.all(frame == 100)  # outside untouched, input not modified
-    assert np.all(stabilise(None, frame, after, hole)[hole] == 85)  # first frame: (3·100 + 40) / 4
-    assert stabilise(None, frame, None, hole) is frame  # a still has nothing to average with
+    assert np.all(stabilise(frame, hole, [(after, hole)])[hole] == 80)  # first frame: (2·100 + 40) / 3
+    moving = [(np.full((40, 40), v, np.uint8), hole) for v in (10, 40)]  # the tissue changes as much as the hole
+    assert stabilise(frame, hole, moving) is frame
+    assert stabilise(frame, hole, []) is frame  # a still has nothing to average with
 
 
 def test_temporal_output_is_the_stabilised_network_output(tiny_weights):
     from sonosynth.methods.translate.pipeline import stabilise
 
     grey, holes = _clip_with_holes()
+    grey[:] = grey[0]  # still tissue, so the stabiliser has jitter to remove
     tr = Translator(tiny_weights, batch=len(grey))
     raw = tr._translate_window(list(zip(grey, holes)), 0, 0, len(grey), (0, 40, 0, 36))
     out = np.stack(list(tr.stream(zip(grey, holes), region=(0, 40, 0, 36))))
-    expected = [stabilise(raw[t - 1] if t else None, raw[t], raw[t + 1] if t + 1 < len(raw) else None, holes[t])
+    expected = [stabilise(raw[t], holes[t], [(raw[s], holes[s]) for s in (t - 1, t + 1) if 0 <= s < len(raw)])
                 for t in range(len(raw))]
     np.testing.assert_array_equal(out, np.stack(expected))
     assert not np.array_equal(out, np.stack(raw))
