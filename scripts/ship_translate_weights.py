@@ -1,6 +1,7 @@
 """Export a training run's weights as the shipped `translate_small` model with its model card.
 
     .venv/bin/python scripts/ship_translate_weights.py runs/translate-small [--benchmark bench.json]
+    .venv/bin/python scripts/ship_translate_weights.py --benchmark bench.json   # new figures, same weights
 
 Reads RUN/translate.safetensors (+ .json) from `sonosynth train translate`, writes
 src/sonosynth/weights/translate_small.safetensors and .json, adding the card's data, licence,
@@ -25,7 +26,8 @@ def summarise(bench: dict) -> dict:
     for row in bench["rows"]:
         key = f"{row['domain']} | {row['codec']} | {row['method']}"
         for k in ("ssim", "box_ssim", "psnr", "mae", "flicker", "fps"):
-            groups.setdefault(key, {}).setdefault(k, []).append(row[k])
+            if k in row:
+                groups.setdefault(key, {}).setdefault(k, []).append(row[k])
     out = {k: {m: round(sum(v) / len(v), 4) for m, v in d.items()} for k, d in groups.items()}
     out["speed"] = bench.get("speed", {})
     return out
@@ -33,10 +35,18 @@ def summarise(bench: dict) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("run", type=Path)
+    ap.add_argument("run", type=Path, nargs="?", default=None, help="without it only the card's figures are renewed")
     ap.add_argument("--benchmark", type=Path, default=None)
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     args = ap.parse_args()
+    if args.run is None:
+        if not args.benchmark:
+            ap.error("give a training run, a --benchmark file, or both")
+        meta = json.loads(DEST.with_suffix(".json").read_text())
+        meta["card"]["metrics"] = summarise(json.loads(args.benchmark.read_text()))
+        DEST.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+        print(f"renewed the figures in {DEST.with_suffix('.json')}")
+        return
     src = args.run / "translate.safetensors"
     meta = json.loads(src.with_suffix(".json").read_text())
     card = meta["card"]

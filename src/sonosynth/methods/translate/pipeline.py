@@ -108,9 +108,9 @@ class Translator:
             frames = F.interpolate(frames, size=(hn, wn), mode="area")
             hole_t = F.interpolate(hole_t.float(), size=(hn, wn), mode="area") > 0
         ph, pw = (-hn) % 4, (-wn) % 4
-        if ph or pw:
+        if ph or pw:  # the padding repeats the edge, holes included: a hidden edge pixel must not pass for tissue
             frames = F.pad(frames, (0, pw, 0, ph), mode="replicate")
-            hole_t = F.pad(hole_t, (0, pw, 0, ph), value=False)
+            hole_t = F.pad(hole_t.float(), (0, pw, 0, ph), mode="replicate") > 0.5
         x = network_inputs(frames, hole_t, targets, self.horizon, self.temporal)[0]
         _, refined = self.generator(x)
         y = refined[:, 0, :hn, :wn]
