@@ -27,6 +27,7 @@ from .weights import load_generator
 MARGIN = 16  # context pixels around the holes handed to the network
 STABILISER_CENTRE = 2.0  # weight of a frame's own rebuilt pixels in `stabilise` (a neighbour's is at most 1)
 STABILISER_GAIN = 2.0    # how fast a neighbour's weight grows with the excess change of the rebuilt pixels
+COPY_MAX_CHANGE = 0.25  # copy a pixel only from frames whose tissue differs by ≤ 25 % of its brightness (`temporal.similar_tissue`)
 RING = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (17, 17))  # tissue within 8 px of a hole: its motion
 
 
@@ -111,7 +112,7 @@ class Translator:
         if ph or pw:  # the padding repeats the edge, holes included: a hidden edge pixel must not pass for tissue
             frames = F.pad(frames, (0, pw, 0, ph), mode="replicate")
             hole_t = F.pad(hole_t.float(), (0, pw, 0, ph), mode="replicate") > 0.5
-        x = network_inputs(frames, hole_t, targets, self.horizon, self.temporal)[0]
+        x = network_inputs(frames, hole_t, targets, self.horizon, self.temporal, COPY_MAX_CHANGE)[0]
         _, refined = self.generator(x)
         y = refined[:, 0, :hn, :wn]
         if (hn, wn) != (h, w):
@@ -126,10 +127,11 @@ def stabilise(frame: np.ndarray, hole: np.ndarray, neighbours: list[tuple[np.nda
     How much a neighbour counts follows the excess of the rebuilt pixels' change to it over the change
     of the visible tissue around the hole (within 8 px): none when the hole changes no more than the
     tissue (moving anatomy is not smeared), rising to 1 against the frame's own 2 when it changes
-    1.5 times as much or more. Chosen on painted training clips, still and with synthetic tissue motion
-    (docs/translate.md): flicker ratio 1.17/1.33 (lossless/H.264) → 1.06/1.14 on still clips, masked
-    PSNR +0.09/+0.10 dB; moving clips 0.81/0.94 → 0.81/0.85. A fixed 1-3-1 average took moving clips
-    to 0.66 (and the second domain below 0.8)."""
+    1.5 times as much or more. Chosen on painted training clips, still and with synthetic tissue
+    motion (`scripts/validate_stabiliser.py`, docs/translate.md): flicker ratio 1.06/1.20
+    (lossless/H.264) → 1.01/1.06 on still clips, masked PSNR +0.08/+0.09 dB; moving clips
+    0.81/0.88 → 0.81/0.83. A fixed 1-3-1 average took moving clips to 0.66 (and the second domain
+    below 0.8)."""
     if not hole.any() or not neighbours:
         return frame
     y = frame.astype(np.float32)

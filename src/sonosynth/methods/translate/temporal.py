@@ -12,11 +12,14 @@ import torch
 
 
 def nearest_visible(frames: torch.Tensor, holes: torch.Tensor, horizon: int, direction: int,
-                    targets: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                    targets: torch.Tensor | None = None, max_change: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """For frames `targets` (default: all), the value of the nearest frame in `direction` (-1 past, +1 future)
     where each pixel is visible.
 
-    frames: (..., T, H, W) float; holes: same shape, bool (True = hidden).
+    frames: (..., T, H, W) float in [-1, 1]; holes: same shape, bool (True = hidden).
+    `max_change`: skip source frames whose tissue, seen in both, differs from the target's by more than
+    this share of its brightness (mean |difference| over mean brightness): after a sweep of the probe or
+    fast motion, a pixel seen there is other tissue.
     Returns (value, distance), shaped (..., len(targets), H, W); distance is |Δt|/horizon, and 1 (value 0)
     where none was found within the horizon.
     """
@@ -33,13 +36,26 @@ def nearest_visible(frames: torch.Tensor, holes: torch.Tensor, horizon: int, dir
             break
         src_c = src.clamp(0, T - 1)
         take = (~holes[..., src_c, :, :]) & (~found) & ok.view(-1, 1, 1)
+        if max_change is not None:
+            take &= similar_tissue(frames[..., idx, :, :], frames[..., src_c, :, :],
+                                   ~holes[..., idx, :, :] & ~holes[..., src_c, :, :], max_change)
         value = torch.where(take, frames[..., src_c, :, :], value)
         dist = torch.where(take, torch.full_like(value, step / horizon), dist)
         found |= take
     return value, dist
 
 
-def network_inputs(frames: torch.Tensor, holes: torch.Tensor, centre: slice, horizon: int, temporal: bool) -> torch.Tensor:
+def similar_tissue(a: torch.Tensor, b: torch.Tensor, seen: torch.Tensor, max_change: float) -> torch.Tensor:
+    """(..., 1, 1) bool: whether frames a and b (in [-1, 1]) show the same tissue where both are `seen`."""
+    w = seen.to(a.dtype)
+    n = w.sum((-2, -1), keepdim=True).clamp(min=1.0)
+    change = ((a - b).abs() * w).sum((-2, -1), keepdim=True) / n
+    brightness = ((a + b + 2.0) / 2 * w).sum((-2, -1), keepdim=True) / n
+    return change <= max_change * brightness.clamp(min=1e-3)
+
+
+def network_inputs(frames: torch.Tensor, holes: torch.Tensor, centre: slice, horizon: int, temporal: bool,
+                   max_change: float | None = None) -> torch.Tensor:
     """Stack the network's input channels for the frames in `centre` of a window.
 
     frames: (B, T, H, W) in [-1, 1]; holes: (B, T, H, W) bool. For each centre frame t the channels are:
@@ -56,8 +72,8 @@ def network_inputs(frames: torch.Tensor, holes: torch.Tensor, centre: slice, hor
     next_idx = (idx + 1).clamp(max=T - 1)
     own = [visible[:, idx], hole_f[:, idx]]
     if temporal:
-        pv, pd = nearest_visible(frames, holes, horizon, -1, idx)
-        nv, nd = nearest_visible(frames, holes, horizon, +1, idx)
+        pv, pd = nearest_visible(frames, holes, horizon, -1, idx, max_change)
+        nv, nd = nearest_visible(frames, holes, horizon, +1, idx, max_change)
         neigh = [visible[:, prev_idx], hole_f[:, prev_idx], visible[:, next_idx], hole_f[:, next_idx]]
         prior = [pv, pd, nv, nd]
         return torch.stack(own + neigh + prior, dim=2)
