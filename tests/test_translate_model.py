@@ -198,3 +198,15 @@ def test_output_never_depends_on_what_the_colour_covered(tiny_weights, size):
         covered[holes] = fill
         outs.append(translate(Clip(covered, fps=10.0), holes=holes, translator=tr).frames)
     np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def test_pixels_are_copied_only_from_frames_that_show_the_same_tissue():
+    frames = torch.tensor([0.0, 0.8, 0.05]).view(3, 1, 1).expand(3, 4, 4).clone()  # frame 1: other tissue
+    holes = torch.zeros(3, 4, 4, dtype=torch.bool)
+    holes[0, 0, 0] = True
+    value, dist = nearest_visible(frames, holes, horizon=4, direction=+1)
+    assert value[0, 0, 0] == pytest.approx(0.8) and dist[0, 0, 0] == pytest.approx(0.25)
+    value, dist = nearest_visible(frames, holes, horizon=4, direction=+1, max_change=0.25)
+    assert value[0, 0, 0] == pytest.approx(0.05) and dist[0, 0, 0] == pytest.approx(0.5)  # frame 1 skipped
+    value, dist = nearest_visible(frames, holes, horizon=1, direction=+1, max_change=0.25)
+    assert value[0, 0, 0] == 0 and dist[0, 0, 0] == 1.0  # nothing like it within the horizon

@@ -1,0 +1,92 @@
+"""Compare inference settings of the translation pipeline on painted *training* clips.
+
+    .venv/bin/python scripts/validate_inference.py [--weights W] [--seeds 100 101]
+
+Settings: the temporal stabiliser (`pipeline.stabilise`: centre weight and gain; gain 0 turns it off)
+and the copy gate (`pipeline.COPY_MAX_CHANGE`: copy a pixel only from frames whose tissue changed
+by at most this share of its brightness; none = always copy). Cases: the four validation clips of
+`select_checkpoint.py`, 40 frames, as recorded ("still"), with synthetic tissue motion ("moving",
+`data.tissue_motion`) and swept sideways 1.5 px a frame ("swept", a freehand sweep), written
+lossless (FFV1) and as H.264 crf 23, read back, holes detected by `rebuild_mask`: what the
+benchmark does, on clips it never scores. Prints masked PSNR / flicker ratio per setting. H.264
+figures move by about ±0.2 dB between runs (the encoder is not bit-reproducible from one process
+to the next); compare settings within one run.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+SETTINGS = {  # name: (stabiliser centre weight, stabiliser gain, copy gate)
+    "no stabiliser, no gate": (2.0, 0.0, None),
+    "stabiliser gain 1, no gate": (2.0, 1.0, None),
+    "stabiliser gain 2, no gate": (2.0, 2.0, None),
+    "stabiliser gain 2 centre 1, no gate": (1.0, 2.0, None),
+    "stabiliser gain 2, gate 0.15": (2.0, 2.0, 0.15),
+    "stabiliser gain 2, gate 0.25 (shipped)": (2.0, 2.0, 0.25),
+    "stabiliser gain 2, gate 0.5": (2.0, 2.0, 0.5),
+}
+SWEEP_PX_PER_FRAME = 1.5
+
+
+def swept(grey: np.ndarray) -> np.ndarray:
+    """A window sliding sideways over the frames (even width, for H.264): a freehand sweep."""
+    T, _, W = grey.shape
+    width = (W - int(SWEEP_PX_PER_FRAME * (T - 1)) - 1) // 2 * 2
+    return np.ascontiguousarray(np.stack([g[:, int(SWEEP_PX_PER_FRAME * t):][:, :width] for t, g in enumerate(grey)]))
+
+
+def cases(work: Path, seeds: list[int]):
+    from select_checkpoint import DATA, VALIDATION_CLIPS
+    from sonosynth.clip import Clip
+    from sonosynth.io import read_clip, write_clip
+    from sonosynth.methods.translate.data import tissue_motion
+    from sonosynth.preprocess.doppler import rebuild_mask
+    from sonosynth.synth.overlay import paint_cfd
+
+    for k, name in enumerate(VALIDATION_CLIPS):
+        clip = read_clip(DATA / "lung" / name)
+        grey = clip.grey()[:40]
+        moved = tissue_motion(grey.astype(np.float32), np.random.default_rng(1000 + k)).round().astype(np.uint8)
+        for kind, frames in (("still", grey), ("moving", moved), ("swept", swept(grey))):
+            for seed in seeds:
+                cfd, mask, truth = paint_cfd(frames, seed=seed, fps=clip.fps)
+                for codec, suffix in (("lossless", ".mkv"), ("H.264", ".mp4")):
+                    write_clip(Clip(cfd, fps=clip.fps), work / f"case{suffix}", overwrite=True)
+                    coded = read_clip(work / f"case{suffix}")
+                    yield f"{kind}, {codec}", coded, rebuild_mask(coded), mask, truth
+
+
+def main() -> None:
+    from sonosynth.methods.translate import pipeline
+    from sonosynth.methods.translate.scoring import translation_scores
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", default=None, help="default: the shipped small model")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[100, 101])
+    args = ap.parse_args()
+    translator = pipeline.Translator(args.weights)
+    scores: dict[str, dict[str, list[dict]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for group, clip, holes, mask, truth in cases(Path(tmp), args.seeds):
+            for setting, (centre, gain, gate) in SETTINGS.items():
+                pipeline.STABILISER_CENTRE, pipeline.STABILISER_GAIN, pipeline.COPY_MAX_CHANGE = centre, gain, gate
+                out = pipeline.translate(clip, holes=holes, translator=translator).grey()
+                scores.setdefault(setting, {}).setdefault(group, []).append(translation_scores(out, truth, mask))
+    groups = list(next(iter(scores.values())))
+    print("| setting | " + " | ".join(groups) + " |\n|---|" + "---|" * len(groups))
+    for setting, by_group in scores.items():
+        cells = [f"{np.mean([s['psnr'] for s in by_group[g]]):.2f} / {np.mean([s['flicker'] for s in by_group[g]]):.2f}" for g in groups]
+        print(f"| {setting} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
