@@ -128,8 +128,8 @@ def stabilise(frame: np.ndarray, hole: np.ndarray, neighbours: list[tuple[np.nda
     of the visible tissue around the hole (within 8 px): none when the hole changes no more than the
     tissue (moving anatomy is not smeared), rising to 1 against the frame's own 2 when it changes
     1.5 times as much or more. Chosen on painted training clips, still and with synthetic tissue
-    motion (`scripts/validate_inference.py`, docs/translate.md): flicker ratio 1.06/1.20
-    (lossless/H.264) → 1.01/1.06 on still clips, masked PSNR +0.08/+0.09 dB; moving clips
+    motion (`scripts/validate_inference.py`, docs/translate.md): flicker ratio 1.06/1.21
+    (lossless/H.264) → 1.01/1.07 on still clips, masked PSNR +0.08/+0.10 dB; moving clips
     0.81/0.88 → 0.81/0.83. A fixed 1-3-1 average took moving clips to 0.66 (and the second domain
     below 0.8)."""
     if not hole.any() or not neighbours:
