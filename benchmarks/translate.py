@@ -130,8 +130,8 @@ def evaluate(data: Path, seeds: list[int], frames: int, quick: bool, weights: st
                     if codec != "lossless":  # what the same scan recorded without colour would look like after the codec
                         write_clip(Clip(truth, fps=fps), work / f"truth{suffix}", overwrite=True)
                         truths[CODEC_TRUTH] = read_clip(work / f"truth{suffix}").grey()
-                    ceiling = (np.where(holes, truth, clip.grey()), {})  # no speed: nothing was computed
-                    for method, out, perf in [*run_methods(clip, holes, translator, frame_translator), (CEILING, *ceiling)]:
+                    ceiling = (CEILING, np.where(holes, truth, clip.grey()), {})  # no speed: nothing was computed
+                    for method, out, perf in [*run_methods(clip, holes, translator, frame_translator), ceiling]:
                         for label, reference in truths.items():
                             row = {"domain": domain, "clip": name, "seed": seed, "codec": label, "method": method}
                             row.update(translation_scores(out, reference, true_mask))

@@ -29,16 +29,17 @@ def nearest_visible(frames: torch.Tensor, holes: torch.Tensor, horizon: int, dir
     value = frames.new_zeros(shape)
     dist = frames.new_ones(shape)
     found = torch.zeros(shape, dtype=torch.bool, device=frames.device)
+    target_frames, target_seen = frames[..., idx, :, :], ~holes[..., idx, :, :]
     for step in range(1, horizon + 1):
         src = idx + step * direction
         ok = (src >= 0) & (src < T)
         if not ok.any():
             break
         src_c = src.clamp(0, T - 1)
-        take = (~holes[..., src_c, :, :]) & (~found) & ok.view(-1, 1, 1)
+        source_seen = ~holes[..., src_c, :, :]
+        take = source_seen & (~found) & ok.view(-1, 1, 1)
         if max_change is not None:
-            take &= similar_tissue(frames[..., idx, :, :], frames[..., src_c, :, :],
-                                   ~holes[..., idx, :, :] & ~holes[..., src_c, :, :], max_change)
+            take &= similar_tissue(target_frames, frames[..., src_c, :, :], target_seen & source_seen, max_change)
         value = torch.where(take, frames[..., src_c, :, :], value)
         dist = torch.where(take, torch.full_like(value, step / horizon), dist)
         found |= take
