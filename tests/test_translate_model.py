@@ -9,7 +9,7 @@ from sonosynth.clip import Clip
 from sonosynth.errors import MissingWeights
 from sonosynth.methods.translate.config import TranslateConfig
 from sonosynth.methods.translate.model import Generator
-from sonosynth.methods.translate.pipeline import Translator, translate
+from sonosynth.methods.translate.pipeline import Translator, enclosed_specks, translate
 from sonosynth.methods.translate.temporal import nearest_visible, network_inputs
 from sonosynth.methods.translate.weights import load_generator, save_weights
 
@@ -210,3 +210,32 @@ def test_pixels_are_copied_only_from_frames_that_show_the_same_tissue():
     assert value[0, 0, 0] == pytest.approx(0.05) and dist[0, 0, 0] == pytest.approx(0.5)  # frame 1 skipped
     value, dist = nearest_visible(frames, holes, horizon=1, direction=+1, max_change=0.25)
     assert value[0, 0, 0] == 0 and dist[0, 0, 0] == 1.0  # nothing like it within the horizon
+
+
+def test_enclosed_specks_are_small_visible_patches_inside_the_holes_only():
+    holes = np.zeros((1, 30, 30), bool)
+    holes[0, 5:25, 5:25] = True
+    holes[0, 8:10, 8:10] = False     # a 4-px speck inside the hole
+    holes[0, 12:22, 12:22] = False   # a 100-px patch inside the hole: over the limit asked for
+    edge = np.zeros((1, 30, 30), bool)
+    edge[0, :10, :10] = True
+    edge[0, 0:2, 0:2] = False        # a small patch at the crop's edge: not known to be enclosed
+    specks = enclosed_specks(holes, 64)
+    assert specks[0].sum() == 4 and specks[0, 8:10, 8:10].all()
+    assert not enclosed_specks(edge, 64).any()
+    assert not enclosed_specks(holes, 0).any()
+
+
+def test_a_bright_speck_inside_the_colour_stays_a_speck():
+    """A drawn marker left inside the flow (the apical echo's white depth dot) is kept, but not spread over
+    the dark chamber around it (the shipped model)."""
+    rng = np.random.default_rng(3)
+    grey = rng.integers(20, 41, (1, 96, 96)).astype(np.uint8)
+    yy, xx = np.mgrid[:96, :96]
+    holes = ((yy - 48) ** 2 + (xx - 48) ** 2 <= 25**2)[None]
+    holes[0, 47:50, 47:50] = False
+    grey[0, 47:50, 47:50] = 255
+    out = translate(Clip(grey, fps=10.0), holes=holes).grey()
+    assert (out[0, 47:50, 47:50] == 255).all()
+    near = holes[0] & ((yy - 48) ** 2 + (xx - 48) ** 2 <= 10**2)
+    assert out[0][near].mean() < 50, out[0][near].mean()

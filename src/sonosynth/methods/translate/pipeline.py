@@ -28,6 +28,7 @@ MARGIN = 16  # context pixels around the holes handed to the network
 STABILISER_CENTRE = 2.0  # weight of a frame's own rebuilt pixels in `stabilise` (a neighbour's is at most 1)
 STABILISER_GAIN = 2.0    # how fast a neighbour's weight grows with the excess change of the rebuilt pixels
 COPY_MAX_CHANGE = 0.25  # copy a pixel only from frames whose tissue differs by ≤ 25 % of its brightness (`temporal.similar_tissue`)
+SPECK_MAX_AREA = 256  # visible patches this small, enclosed by colour, are not a fill's source (`enclosed_specks`)
 RING = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (17, 17))  # tissue within 8 px of a hole: its motion
 
 
@@ -104,6 +105,7 @@ class Translator:
         scale = min(1.0, self.cfg.max_side / max(h, w))
         hn, wn = max(4, round(h * scale)), max(4, round(w * scale))
         frames = torch.from_numpy(grey).to(self.device, torch.float32).div_(127.5).sub_(1.0)[None]
+        holes = holes | enclosed_specks(holes, SPECK_MAX_AREA)  # hidden from the network; the output keeps them
         hole_t = torch.from_numpy(holes).to(self.device)[None]
         if (hn, wn) != (h, w):
             frames = F.interpolate(frames, size=(hn, wn), mode="area")
@@ -151,6 +153,27 @@ def stabilise(frame: np.ndarray, hole: np.ndarray, neighbours: list[tuple[np.nda
     total = STABILISER_CENTRE * y[hole] + a * sum(other[hole].astype(np.float32) for other, _ in neighbours)
     out = frame.copy()
     out[hole] = np.rint(total / (STABILISER_CENTRE + a * len(neighbours))).astype(np.uint8)
+    return out
+
+
+def enclosed_specks(holes: np.ndarray, max_area: int) -> np.ndarray:
+    """(T,H,W) bool: visible patches of at most `max_area` px that the holes enclose (not touching the crop's edge).
+
+    A speck seen inside the colour is often a drawn marker (the white depth dots along a sector's centre
+    line) or one bright speckle grain the scanner showed instead of colour; it says little about the tissue
+    around it, yet a fill spreads it over the whole hole: a white dot became a white blob the size of
+    the ventricle on the apical echo (docs/translate.md). So the network does not see it; the output keeps it."""
+    out = np.zeros_like(holes)
+    if max_area <= 0:
+        return out
+    for t, hole in enumerate(holes):
+        if not hole.any():
+            continue
+        n, labels, stats, _ = cv2.connectedComponentsWithStats((~hole).view(np.uint8), connectivity=4)
+        x, y, w, h, area = stats.T
+        small = (area <= max_area) & (x > 0) & (y > 0) & (x + w < hole.shape[1]) & (y + h < hole.shape[0])
+        small[0] = False  # label 0: the holes themselves
+        out[t] = small[labels]
     return out
 
 
