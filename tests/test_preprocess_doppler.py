@@ -1,4 +1,5 @@
 """Doppler mask, colour box and sector on real stills and on a painted real cine."""
+import numpy as np
 
 from sonosynth.clip import Clip
 from sonosynth.io import read_clip
@@ -36,6 +37,33 @@ def test_apical_colour_box_iou(shared_data):
     img = read_clip(shared_data / "doppler" / "cfd_apical_img7.jpg")
     hand = read_clip(shared_data / "doppler" / "cfd_apical_img7_boxmask.png").grey()[0] > 127
     assert _iou(colour_box(img), hand) >= 0.90
+
+
+def test_colour_bars_over_the_image_do_not_widen_the_box(shared_data):
+    """US1's power bars sit over both edges of the image: the box is still the flow's (found from its
+    outline at x 87-547, y 147-294), and its outline, drawn 2 px wide, is in the mask."""
+    img = read_clip(shared_data / "doppler" / "US1_UNCR.dcm")
+    ys, xs = colour_box(img).nonzero()
+    assert abs(xs.min() - 87) <= 3 and abs(xs.max() - 547) <= 3 and abs(ys.min() - 147) <= 3 and abs(ys.max() - 294) <= 3
+    mask = doppler_mask(img)[0]
+    line = img.grey()[0] == 255  # the outline is drawn pure white
+    for band in (np.s_[150:290, 84:91], np.s_[150:290, 544:551], np.s_[144:152, 90:545], np.s_[290:298, 90:545]):
+        assert line[band].sum() > 100 and (mask[band] & line[band]).sum() >= 0.95 * line[band].sum()
+
+
+def test_a_small_jet_in_a_big_box_still_finds_the_whole_outline():
+    """The flow fills a corner of a box five times its size (PLUS's USTC phantom, seed 0): the outline
+    search reaches further until the sides found close the box."""
+    rng = np.random.default_rng(0)
+    rgb = np.repeat(rng.integers(0, 40, (8, 200, 200, 1)), 3, axis=-1).astype(np.uint8)
+    outline = np.zeros((200, 200), bool)
+    outline[40, 40:161] = outline[160, 40:161] = outline[40:161, 40] = outline[40:161, 160] = True
+    rgb[:, outline] = 200
+    for t in range(8):  # a pulsing jet in the box's top-left corner
+        rgb[t, 45:52 + t, 45:58 + t] = (220, 30, 30)
+    mask = doppler_mask(rgb)
+    assert mask[:, outline].mean() >= 0.95
+    assert not mask[:, 70:150, 70:150].any()  # the inside of the box is kept
 
 
 def test_greyscale_carotid_screenshots_have_no_doppler(shared_data):

@@ -21,6 +21,7 @@ CHROMA_HIGH = 60   # clearly coloured (tuned on painted non-held-out lung clips,
 CHROMA_LOW = 40    # coloured enough to join a neighbouring seed
 MAX_BOX_FRAMES = 32
 BOX_REACH = 2.5    # how far beyond the flow's extent the box outline is looked for
+REACH_STEPS = (1, 2, 4)  # the reach grows by these factors while the sides found do not close the box
 SMEAR = 4.0        # pixels a lossy codec smears colour past the box outline
 SUPPORT_SHARE = 0.5  # a box side needs this share of the best-supported line on that side
 STATIC_RANGE = 6    # grey range over time of an overlay line after a lossy codec
@@ -136,6 +137,17 @@ def _pick_line(cands: list[tuple[float, float, tuple[float, float, float]]]) -> 
     return max((sup, line) for d, sup, line in good if d <= nearest + 12)[1]
 
 
+def _legend_blocks(colour: np.ndarray, sector: np.ndarray) -> np.ndarray:
+    """(H,W) bool: the solid coloured blocks of a colour scale drawn over the image (US1's power bars):
+    near-perfect rectangles, at least 8 px across and under 1 % of the sector. Flow is never that
+    square; kept in the hull, a bar at the image's edge hides the box's sides inside it."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(colour.view(np.uint8), connectivity=8)
+    _, _, w, h, area = stats.T
+    block = (area >= 0.95 * w * h) & (np.minimum(w, h) >= 8) & (area <= 0.01 * sector.sum())
+    block[0] = False
+    return block[labels]
+
+
 def colour_box(clip: Clip | np.ndarray) -> np.ndarray:
     """(H, W) bool: the colour box, from its outline around the flow (or the flow's hull)."""
     f = _frames(clip)
@@ -149,24 +161,45 @@ def colour_box(clip: Clip | np.ndarray) -> np.ndarray:
     colour = cv2.morphologyEx(colour.view(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).astype(bool)
     if colour.sum() < max(10, 0.002 * sector.sum()):  # a coloured marker or caliper, not a flow map
         return np.zeros((h, w), bool)
+    flow = colour & ~_legend_blocks(colour, sector)
+    if flow.sum() >= max(10, 0.002 * sector.sum()):
+        colour = flow
     hull = _hull(colour)
-    # the flow may fill only a corner of its box: look for the outline well beyond the flow
-    reach = max(20.0, BOX_REACH * max(np.ptp(np.nonzero(hull)[0]), np.ptp(np.nonzero(hull)[1])))
-    band = cv2.distanceTransform((~hull).view(np.uint8), cv2.DIST_L2, 5) <= reach
+    # the flow may fill only a corner of its box: look for the outline well beyond the flow, and
+    # further still while the sides found do not close the box (a small jet in a big box)
+    extent = max(np.ptp(np.nonzero(hull)[0]), np.ptp(np.nonzero(hull)[1]))
+    distance = cv2.distanceTransform((~hull).view(np.uint8), cv2.DIST_L2, 5)
     cand, stillness = _line_pixels(rgb)
-    cand &= band & ~cv2.erode(hull.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    lines = _box_lines(cand, stillness, hull)
-    if len(lines) < 2:  # the frame border may stand in for the others
+    cand &= ~cv2.erode(hull.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    found = None
+    for reach in (max(20.0, BOX_REACH * extent) * k for k in REACH_STEPS):
+        band = distance <= reach
+        lines = _box_lines(cand & band, stillness, hull)
+        if len(lines) < 2:  # the frame border may stand in for the others
+            break
+        box = _half_planes(lines, (h, w))
+        if _closed(box) and not (box & (distance > 2 * reach)).any():  # not two sides meeting far off
+            return box if box.sum() >= hull.sum() * 0.9 else hull
+        found = found if found is not None else box & band
+    if found is None:
         return hull & sector
-    box = _half_planes(lines, (h, w)) & band
-    return box if box.sum() >= hull.sum() * 0.9 else hull
+    return found if found.sum() >= hull.sum() * 0.9 else hull
+
+
+def _closed(box: np.ndarray) -> bool:
+    """True when the box's own sides enclose it: it touches no edge of the frame (where the band
+    around the flow would have to stand in for a side not found)."""
+    return bool(box.any()) and not (box[0].any() or box[-1].any() or box[:, 0].any() or box[:, -1].any())
 
 
 def _outline(rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """(H,W) bool: the outline pixels of the box: line pixels within two pixels of its edge."""
+    """(H,W) bool: the outline pixels of the box: line pixels within two pixels of its edge; three on a
+    still, whose line pixels must be brighter, sharper ridges (US1's outline is drawn 2 px wide, and
+    its two boxes sit a pixel apart). Clips keep two: there the wider band takes in tissue ridges."""
     if not box.any():
         return box
-    ker = np.ones((5, 5), np.uint8)
+    reach = 3 if rgb.shape[0] == 1 else 2
+    ker = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
     edge = cv2.dilate(box.view(np.uint8), ker).astype(bool) & ~cv2.erode(box.view(np.uint8), ker).astype(bool)
     return edge & _line_pixels(rgb)[0]
 
