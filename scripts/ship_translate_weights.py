@@ -1,7 +1,7 @@
 """Export a training run's weights as the shipped `translate_small` model with its model card.
 
     .venv/bin/python scripts/ship_translate_weights.py runs/translate-small [--benchmark bench.json]
-    .venv/bin/python scripts/ship_translate_weights.py --benchmark bench.json   # new figures, same weights
+    .venv/bin/python scripts/ship_translate_weights.py --benchmark bench.json [--note "what changed"]   # new figures, same weights
 
 Reads RUN/translate.safetensors (+ .json) from `sonosynth train translate`, writes
 src/sonosynth/weights/translate_small.safetensors and .json, adding the card's data, licence,
@@ -38,12 +38,15 @@ def main() -> None:
     ap.add_argument("run", type=Path, nargs="?", default=None, help="without it only the card's figures are renewed")
     ap.add_argument("--benchmark", type=Path, default=None)
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--note", default=None, help="the card's metrics_note: why the figures were renewed")
     args = ap.parse_args()
     if args.run is None:
         if not args.benchmark:
             ap.error("give a training run, a --benchmark file, or both")
         meta = json.loads(DEST.with_suffix(".json").read_text())
         meta["card"]["metrics"] = summarise(json.loads(args.benchmark.read_text()))
+        if args.note:
+            meta["card"]["metrics_note"] = args.note
         DEST.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
         print(f"renewed the figures in {DEST.with_suffix('.json')}")
         return
