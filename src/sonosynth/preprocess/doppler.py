@@ -204,6 +204,31 @@ def _outline(rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
     return edge & _line_pixels(rgb)[0]
 
 
+def _box_splits(rgb: np.ndarray, box: np.ndarray, outline: np.ndarray) -> np.ndarray:
+    """(H,W) bool: lines drawn in the outline's own grey that cross the box from side to side (a box
+    split in two, as on US1). Stills only, whose line pixels are bright, sharp ridges; on a clip a
+    long still line inside the box may be tissue."""
+    found = np.zeros(box.shape, np.uint8)
+    if rgb.shape[0] != 1 or not outline.any():
+        return found.astype(bool)
+    grey = rgb[0].astype(np.float32).mean(axis=-1)
+    cand = _line_pixels(rgb)[0] & (np.abs(grey - np.median(grey[outline])) <= 10)
+    inner = cv2.erode(box.view(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    ys, xs = np.nonzero(box)
+    shortest = int(min(np.ptp(ys), np.ptp(xs)))
+    segs = cv2.HoughLinesP((cand & inner).astype(np.uint8) * 255, 1, np.pi / 360, threshold=max(10, shortest // 2),
+                           minLineLength=max(8, shortest // 2), maxLineGap=5)
+    reach = np.arange(-max(box.shape), max(box.shape))
+    for x1, y1, x2, y2 in ([] if segs is None else segs.reshape(-1, 4)):
+        length = float(np.hypot(x2 - x1, y2 - y1))
+        px = np.rint((x1 + x2) / 2 + reach * (x2 - x1) / length).astype(int)
+        py = np.rint((y1 + y2) / 2 + reach * (y2 - y1) / length).astype(int)
+        ok = (px >= 0) & (py >= 0) & (px < box.shape[1]) & (py < box.shape[0])
+        if length >= 0.8 * box[py[ok], px[ok]].sum():  # spans the box along its own direction
+            cv2.line(found, (int(x1), int(y1)), (int(x2), int(y2)), 1, thickness=3)
+    return found.astype(bool) & cand
+
+
 def doppler_mask(clip: Clip | np.ndarray) -> np.ndarray:
     """(T, H, W) bool: pixels whose colour says flow, inside the sector, plus the box outline."""
     return _flow_in_box(clip)[0]
@@ -221,7 +246,8 @@ def _flow_in_box(clip: Clip | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
         return out, np.zeros_like(sector), sector
     box = colour_box(f)
     idx = np.unique(np.linspace(0, f.shape[0] - 1, min(MAX_BOX_FRAMES, f.shape[0])).round().astype(int))
-    out |= _outline(f[idx], box)
+    outline = _outline(f[idx], box)
+    out |= outline | _box_splits(f[idx], box, outline)
     return out, box, sector
 
 
