@@ -219,7 +219,7 @@ def test_enclosed_specks_are_small_visible_patches_inside_the_holes_only():
     holes[0, 12:22, 12:22] = False   # a 100-px patch inside the hole: over the limit asked for
     edge = np.zeros((1, 30, 30), bool)
     edge[0, :10, :10] = True
-    edge[0, 0:2, 0:2] = False        # a small patch at the crop's edge: not known to be enclosed
+    edge[0, 0:2, 0:2] = False        # a small patch at the frame's edge: not known to be enclosed
     specks = enclosed_specks(holes, 64)
     assert specks[0].sum() == 4 and specks[0, 8:10, 8:10].all()
     assert not enclosed_specks(edge, 64).any()

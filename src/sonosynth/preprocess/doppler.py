@@ -141,21 +141,30 @@ def _legend_blocks(colour: np.ndarray, sector: np.ndarray) -> np.ndarray:
     """(H,W) bool: the solid coloured blocks of a colour scale drawn over the image (US1's power bars):
     near-perfect rectangles, at least 8 px across and under 1 % of the sector. Flow is never that
     square; kept in the hull, a bar at the image's edge hides the box's sides inside it."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(colour.view(np.uint8), connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(colour.view(np.uint8), connectivity=8)
     _, _, w, h, area = stats.T
     block = (area >= 0.95 * w * h) & (np.minimum(w, h) >= 8) & (area <= 0.01 * sector.sum())
     block[0] = False
     return block[labels]
 
 
+def _box_frames(f: np.ndarray) -> np.ndarray:
+    """At most MAX_BOX_FRAMES frames spread over the clip: enough to tell still lines from tissue."""
+    return f[np.unique(np.linspace(0, f.shape[0] - 1, min(MAX_BOX_FRAMES, f.shape[0])).round().astype(int))]
+
+
 def colour_box(clip: Clip | np.ndarray) -> np.ndarray:
     """(H, W) bool: the colour box, from its outline around the flow (or the flow's hull)."""
     f = _frames(clip)
-    h, w = f.shape[1:3]
     if f.ndim != 4:
-        return np.zeros((h, w), bool)
-    idx = np.unique(np.linspace(0, f.shape[0] - 1, min(MAX_BOX_FRAMES, f.shape[0])).round().astype(int))
-    rgb = f[idx]
+        return np.zeros(f.shape[1:3], bool)
+    rgb = _box_frames(f)
+    return _colour_box(rgb, _line_pixels(rgb))
+
+
+def _colour_box(rgb: np.ndarray, line_pixels: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """`colour_box` of the sampled frames, given their `_line_pixels`."""
+    h, w = rgb.shape[1:3]
     sector = sector_mask(rgb)
     colour = colour_pixels(rgb).any(axis=0) & sector
     colour = cv2.morphologyEx(colour.view(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).astype(bool)
@@ -169,8 +178,8 @@ def colour_box(clip: Clip | np.ndarray) -> np.ndarray:
     # further still while the sides found do not close the box (a small jet in a big box)
     extent = max(np.ptp(np.nonzero(hull)[0]), np.ptp(np.nonzero(hull)[1]))
     distance = cv2.distanceTransform((~hull).view(np.uint8), cv2.DIST_L2, 5)
-    cand, stillness = _line_pixels(rgb)
-    cand &= ~cv2.erode(hull.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    cand, stillness = line_pixels
+    cand = cand & ~cv2.erode(hull.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     found = None
     for reach in (max(20.0, BOX_REACH * extent) * k for k in REACH_STEPS):
         band = distance <= reach
@@ -192,27 +201,28 @@ def _closed(box: np.ndarray) -> bool:
     return bool(box.any()) and not (box[0].any() or box[-1].any() or box[:, 0].any() or box[:, -1].any())
 
 
-def _outline(rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
+def _outline(box: np.ndarray, lines: np.ndarray, still: bool) -> np.ndarray:
     """(H,W) bool: the outline pixels of the box: line pixels within two pixels of its edge; three on a
     still, whose line pixels must be brighter, sharper ridges (US1's outline is drawn 2 px wide, and
-    its two boxes sit a pixel apart). Clips keep two: there the wider band takes in tissue ridges."""
+    its two boxes sit a pixel apart). Clips keep two: there the wider band takes in tissue ridges.
+    `lines`: the line pixels (`_line_pixels`)."""
     if not box.any():
         return box
-    reach = 3 if rgb.shape[0] == 1 else 2
+    reach = 3 if still else 2
     ker = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
     edge = cv2.dilate(box.view(np.uint8), ker).astype(bool) & ~cv2.erode(box.view(np.uint8), ker).astype(bool)
-    return edge & _line_pixels(rgb)[0]
+    return edge & lines
 
 
-def _box_splits(rgb: np.ndarray, box: np.ndarray, outline: np.ndarray) -> np.ndarray:
+def _box_splits(rgb: np.ndarray, box: np.ndarray, outline: np.ndarray, lines: np.ndarray) -> np.ndarray:
     """(H,W) bool: lines drawn in the outline's own grey that cross the box from side to side (a box
     split in two, as on US1). Stills only, whose line pixels are bright, sharp ridges; on a clip a
-    long still line inside the box may be tissue."""
+    long still line inside the box may be tissue. `lines`: the line pixels (`_line_pixels`)."""
     found = np.zeros(box.shape, np.uint8)
     if rgb.shape[0] != 1 or not outline.any():
         return found.astype(bool)
     grey = rgb[0].astype(np.float32).mean(axis=-1)
-    cand = _line_pixels(rgb)[0] & (np.abs(grey - np.median(grey[outline])) <= 10)
+    cand = lines & (np.abs(grey - np.median(grey[outline])) <= 10)
     inner = cv2.erode(box.view(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
     ys, xs = np.nonzero(box)
     shortest = int(min(np.ptp(ys), np.ptp(xs)))
@@ -244,10 +254,11 @@ def _flow_in_box(clip: Clip | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     out = colour_pixels(f) & sector
     if not out.any():
         return out, np.zeros_like(sector), sector
-    box = colour_box(f)
-    idx = np.unique(np.linspace(0, f.shape[0] - 1, min(MAX_BOX_FRAMES, f.shape[0])).round().astype(int))
-    outline = _outline(f[idx], box)
-    out |= outline | _box_splits(f[idx], box, outline)
+    rgb = _box_frames(f)
+    line_pixels = _line_pixels(rgb)  # the box and its outline both need them: computed once
+    box = _colour_box(rgb, line_pixels)
+    outline = _outline(box, line_pixels[0], still=len(rgb) == 1)
+    out |= outline | _box_splits(rgb, box, outline, line_pixels[0])
     return out, box, sector
 
 

@@ -56,6 +56,7 @@ class Translator:
         """
         R, n = self.horizon, self.batch
         buf: deque[tuple[np.ndarray, np.ndarray]] = deque()
+        hidden: deque[np.ndarray] = deque()  # buf's holes with their enclosed specks: what the network must not see
         first = 0          # clip index of buf[0]
         next_target = 0    # first frame not yet emitted
         rebuilt: dict[int, np.ndarray] = {}  # clip index → rebuilt frame (unstabilised), kept while a neighbour needs it
@@ -65,12 +66,13 @@ class Translator:
             while not done and first + len(buf) < next_target + n + R + 1:
                 try:
                     buf.append(next(it))
+                    hidden.append(hidden_from_network(buf[-1][1][None])[0])  # once a frame, not once a window
                 except StopIteration:
                     done = True
             end = min(next_target + n, first + len(buf))
             ahead = min(end + 1, first + len(buf)) if self.temporal else end
             start = next_target + (next_target in rebuilt)
-            rebuilt.update(zip(range(start, ahead), self._translate_window(buf, first, start, ahead, region)))
+            rebuilt.update(zip(range(start, ahead), self._translate_window(buf, first, start, ahead, region, hidden)))
             for t in range(next_target, end):
                 if self.temporal:
                     neighbours = [(rebuilt[s], buf[s - first][1]) for s in (t - 1, t + 1) if s in rebuilt]
@@ -82,18 +84,21 @@ class Translator:
             next_target = end
             while buf and first < next_target - R - 1:
                 buf.popleft()
+                hidden.popleft()
                 first += 1
 
     @torch.inference_mode()
-    def _translate_window(self, buf, first: int, t0: int, t1: int, region) -> list[np.ndarray]:
+    def _translate_window(self, buf, first: int, t0: int, t1: int, region, hidden=None) -> list[np.ndarray]:
+        """The rebuilt target frames t0..t1 of the window `buf`; `hidden`: `hidden_from_network` of its holes, if known."""
         grey = np.stack([g for g, _ in buf])
         holes = np.stack([h for _, h in buf])
+        hidden = hidden_from_network(holes) if hidden is None else np.stack(hidden)
         targets = slice(t0 - first, t1 - first)
         out = grey[targets].copy()
         if t1 <= t0 or not holes[targets].any():
             return list(out)
         y0, y1, x0, x1 = region or hole_region(holes)
-        pred = self._predict(grey[:, y0:y1, x0:x1], holes[:, y0:y1, x0:x1], targets)
+        pred = self._predict(grey[:, y0:y1, x0:x1], hidden[:, y0:y1, x0:x1], targets)
         patch = out[:, y0:y1, x0:x1]
         hole_t = holes[targets, y0:y1, x0:x1]
         patch[hole_t] = pred[hole_t]
@@ -105,7 +110,6 @@ class Translator:
         scale = min(1.0, self.cfg.max_side / max(h, w))
         hn, wn = max(4, round(h * scale)), max(4, round(w * scale))
         frames = torch.from_numpy(grey).to(self.device, torch.float32).div_(127.5).sub_(1.0)[None]
-        holes = holes | enclosed_specks(holes, SPECK_MAX_AREA)  # hidden from the network; the output keeps them
         hole_t = torch.from_numpy(holes).to(self.device)[None]
         if (hn, wn) != (h, w):
             frames = F.interpolate(frames, size=(hn, wn), mode="area")
@@ -156,8 +160,13 @@ def stabilise(frame: np.ndarray, hole: np.ndarray, neighbours: list[tuple[np.nda
     return out
 
 
+def hidden_from_network(holes: np.ndarray) -> np.ndarray:
+    """(T,H,W) bool: the holes and the specks they enclose; the network sees neither, the output keeps the specks."""
+    return holes | enclosed_specks(holes, SPECK_MAX_AREA)
+
+
 def enclosed_specks(holes: np.ndarray, max_area: int) -> np.ndarray:
-    """(T,H,W) bool: visible patches of at most `max_area` px that the holes enclose (not touching the crop's edge).
+    """(T,H,W) bool: visible patches of at most `max_area` px that the holes enclose (not touching the frame's edge).
 
     A speck seen inside the colour is often a drawn marker (the white depth dots along a sector's centre
     line) or one bright speckle grain the scanner showed instead of colour; it says little about the tissue
@@ -169,11 +178,14 @@ def enclosed_specks(holes: np.ndarray, max_area: int) -> np.ndarray:
     for t, hole in enumerate(holes):
         if not hole.any():
             continue
-        n, labels, stats, _ = cv2.connectedComponentsWithStats((~hole).view(np.uint8), connectivity=4)
+        ys, xs = np.nonzero(hole)  # an enclosed patch lies within the holes' box; a 1-px rim joins the rest outside
+        y0, y1, x0, x1 = max(ys.min() - 1, 0), ys.max() + 2, max(xs.min() - 1, 0), xs.max() + 2
+        box = np.ascontiguousarray(hole[y0:y1, x0:x1])
+        _, labels, stats, _ = cv2.connectedComponentsWithStats((~box).view(np.uint8), connectivity=4)
         x, y, w, h, area = stats.T
-        small = (area <= max_area) & (x > 0) & (y > 0) & (x + w < hole.shape[1]) & (y + h < hole.shape[0])
+        small = (area <= max_area) & (x > 0) & (y > 0) & (x + w < box.shape[1]) & (y + h < box.shape[0])
         small[0] = False  # label 0: the holes themselves
-        out[t] = small[labels]
+        out[t, y0:y1, x0:x1] = small[labels]
     return out
 
 
