@@ -79,6 +79,7 @@ def test_stream_result_does_not_depend_on_batch_and_keeps_memory_bounded(tiny_we
 
 def test_translate_changes_only_hole_pixels_and_keeps_timing(tiny_weights):
     grey, holes = _clip_with_holes()
+    grey[:] = grey[0]  # still tissue: other frames show what the colour hides (unrelated frames would not)
     rgb = np.repeat(grey[..., None], 3, axis=-1)
     rgb[holes] = (200, 30, 30)  # colour where the holes are
     clip = Clip(rgb, fps=24.0)
@@ -179,6 +180,22 @@ def test_temporal_output_is_the_stabilised_network_output(tiny_weights):
                 for t in range(len(raw))]
     np.testing.assert_array_equal(out, np.stack(expected))
     assert not np.array_equal(out, np.stack(raw))
+
+
+def test_pixels_no_frame_shows_are_filled_frame_by_frame(tiny_weights, monkeypatch):
+    """Where the colour never moves off a pixel, time holds nothing to copy: the temporal model gives the
+    frame-by-frame estimate there (before the stabiliser), though its input also holds the neighbour frames."""
+    from sonosynth.methods.translate import pipeline
+
+    monkeypatch.setattr(pipeline, "STABILISER_GAIN", 0.0)
+    grey, holes = _clip_with_holes()
+    holes[:] = holes[0]  # a hole that no frame uncovers
+    clip = Clip(grey, fps=10.0)
+    temporal = translate(clip, holes=holes, translator=Translator(tiny_weights)).frames
+    alone = translate(clip, holes=holes, translator=Translator(tiny_weights, temporal=False)).frames
+    np.testing.assert_array_equal(temporal, alone)
+    monkeypatch.setattr(pipeline, "UNSEEN_FRAME_BY_FRAME", False)
+    assert not np.array_equal(translate(clip, holes=holes, translator=Translator(tiny_weights)).frames, alone)
 
 
 @pytest.mark.parametrize("size", [(41, 38), (300, 90)])  # sides not multiples of 4; a crop wider than max_side
