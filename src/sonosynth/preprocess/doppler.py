@@ -128,6 +128,7 @@ def _box_lines(cand: np.ndarray, stillness: np.ndarray, hull: np.ndarray) -> lis
 
 
 SWAP_GAIN = 0.1  # how much more of the box's edge must run along outline pixels for other sides to be taken
+SWAP_STEP = 0.01  # ... and for one change on the way
 SWAP_OPTIONS = 6  # the best-supported candidate lines tried on each side
 
 
@@ -152,18 +153,18 @@ def _best_covered(chosen: dict[int, tuple[float, float, float]], candidates: dic
     for _ in range(4):
         changed = False
         for side in candidates:
-            others = [line for other, line in current.items() if other != side]
+            others = [kept for other, kept in current.items() if other != side]
             for line in candidates[side][:SWAP_OPTIONS] + ([None] if len(others) >= 3 else []):
                 if line == current.get(side) or (line is None and side not in current):
                     continue
                 trial = _edge_coverage(others + ([line] if line else []), near)
-                if trial > score + 0.01:
+                if trial > score + SWAP_STEP:
                     score, changed = trial, True
                     if line is None:
                         del current[side]
                     else:
                         current[side] = line
-                    others = [line for other, line in current.items() if other != side]
+                    others = [kept for other, kept in current.items() if other != side]
         if not changed:
             break
     return list((current if score >= start + SWAP_GAIN else chosen).values())
