@@ -13,7 +13,7 @@ clip (motion ignored, in its favour) and knew the anatomy of the rest but not it
 truth's local mean, Gaussian σ 2 px): the most to expect from the input where the speckle was never seen.
 
 This build's H.264 encoder (libx264 through PyAV) is not bit-reproducible from one process to the
-next on some clips, so H.264 rows move by about ±0.2 dB between runs; within one run every method
+next on some clips, so H.264 rows move by about ±0.3 dB between runs; within one run every method
 gets the same decoded input. Lossless rows are reproducible.
 
     .venv/bin/python benchmarks/translate.py            # full run (held-out lung + second domain + speed)
