@@ -162,7 +162,7 @@ def test_a_line_nearer_than_the_box_side_gives_way_to_the_side_the_outline_cover
     """Of the lines found on one side of the flow, the nearest (a slanted probe echo on the Prostate phantom after
     H.264) is replaced by the one along which the outline runs, when the box's edge then runs along outline pixels
     for a clearly larger share; a corner that another such line cut off comes back with it."""
-    from sonosynth.preprocess import doppler
+    from sonosynth.preprocess import box_sides
 
     outline = np.zeros((200, 200), bool)
     outline[40, 40:161] = outline[160, 40:161] = outline[40:161, 40] = outline[40:161, 160] = True
@@ -171,9 +171,9 @@ def test_a_line_nearer_than_the_box_side_gives_way_to_the_side_the_outline_cover
     cut = (-0.707, -0.707, 205.0)  # cuts the bottom-right corner off
     chosen = {0: right, 2: slanted, 4: left, 6: top, 1: cut}
     candidates = {0: [right], 2: [slanted, bottom], 4: [left], 6: [top], 1: [cut]}
-    lines = doppler._best_covered(dict(chosen), candidates, outline)
-    np.testing.assert_array_equal(doppler._half_planes(lines, outline.shape), doppler._half_planes([top, left, right, bottom], outline.shape))
-    monkeypatch.setattr(doppler, "SWAP_GAIN", np.inf)
-    assert doppler._best_covered(dict(chosen), candidates, outline) == list(chosen.values())
+    lines = box_sides.best_covered(dict(chosen), candidates, outline)
+    np.testing.assert_array_equal(box_sides.half_planes(lines, outline.shape), box_sides.half_planes([top, left, right, bottom], outline.shape))
+    monkeypatch.setattr(box_sides, "SWAP_GAIN", np.inf)
+    assert box_sides.best_covered(dict(chosen), candidates, outline) == list(chosen.values())
 
 

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from ..clip import Clip
+from .box_sides import box_lines, closed, half_planes, refit, without_corner_cuts
 from .sector import sector_mask
 
 CHROMA_HIGH = 60   # clearly coloured (tuned on painted non-held-out lung clips, H.264 crf 23)
@@ -22,8 +23,6 @@ CHROMA_LOW = 40    # coloured enough to join a neighbouring seed
 MAX_BOX_FRAMES = 32
 BOX_REACH = 2.5    # how far beyond the flow's extent the box outline is looked for
 REACH_STEPS = (1, 2, 4)  # the reach grows by these factors while the sides found do not close the box
-SMEAR = 4.0        # pixels a lossy codec smears colour past the box outline
-SUPPORT_SHARE = 0.5  # a box side needs this share of the best-supported line on that side
 STATIC_RANGE = 6    # grey range over time of an overlay line after a lossy codec
 
 
@@ -77,109 +76,6 @@ def _hull(mask: np.ndarray) -> np.ndarray:
     return out.astype(bool)
 
 
-def _half_planes(lines: list[tuple[float, float, float]], shape: tuple[int, int]) -> np.ndarray:
-    """Intersection of the half-planes a*x + b*y + c >= -1 (each line kept with its inner side)."""
-    yy, xx = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
-    out = np.ones(shape, bool)
-    for a, b, c in lines:
-        out &= a * xx + b * yy + c >= -1.0
-    return out
-
-
-def _box_lines(cand: np.ndarray, stillness: np.ndarray, hull: np.ndarray) -> list[tuple[float, float, float]]:
-    """The strongest straight edge on each side of the flow hull, as inward-facing lines."""
-    ys, xs = np.nonzero(hull)
-    cy, cx = ys.mean(), xs.mean()
-    size = max(np.ptp(ys), np.ptp(xs), 8)
-    segs = cv2.HoughLinesP(cand.astype(np.uint8) * 255, 1, np.pi / 360, threshold=max(10, int(size * 0.15)),
-                           minLineLength=max(8, int(size * 0.15)), maxLineGap=10)
-    if segs is None:
-        return []
-    py, px = np.nonzero(cand)
-    weight = stillness[py, px]
-    px, py = px.astype(np.float32), py.astype(np.float32)
-    hull_pts = cv2.convexHull(cv2.findNonZero(hull.astype(np.uint8))).reshape(-1, 2).astype(np.float32)
-    by_side: dict[int, list[tuple[float, np.ndarray, tuple[float, float, float]]]] = {}
-    for x1, y1, x2, y2 in segs.reshape(-1, 4).astype(np.float32):
-        length = float(np.hypot(x2 - x1, y2 - y1))
-        a, b = (y1 - y2) / length, (x2 - x1) / length  # unit normal
-        c = -(a * x1 + b * y1)
-        if a * cx + b * cy + c < 0:
-            a, b, c = -a, -b, -c  # face the flow
-        if (hull_pts @ np.array([a, b]) + c).min() < -SMEAR:
-            continue  # cuts through the flow: not the box edge
-        side = int(((np.degrees(np.arctan2(-b, -a)) + 360 + 22.5) % 360) // 45)  # 8 outward directions
-        on_line = np.abs(a * px + b * py + c) <= 1.0
-        by_side.setdefault(side, []).append((float(a * cx + b * cy + c), on_line, (float(a), float(b), float(c))))
-    # support of a line: the stillness of the candidates on it (an overlay line stays put, tissue
-    # does not), counted at first along the whole line, then only between the other sides found
-    # (a tissue line that carries on past the box no longer counts where it lies outside it)
-    keep = {side: np.ones(len(px), bool) for side in by_side}
-    chosen: dict[int, tuple[float, float, float]] = {}
-    for _ in range(3):
-        for side, cands in by_side.items():
-            chosen[side] = _pick_line([(d, float(weight[on & keep[side]].sum()), line) for d, on, line in cands])
-        for side in by_side:
-            keep[side] = np.ones(len(px), bool)
-            for other, (a, b, c) in chosen.items():
-                if other != side:
-                    keep[side] &= a * px + b * py + c >= -SMEAR
-    return _best_covered(chosen, {side: [line for _, _, line in cands] for side, cands in by_side.items()}, cand)
-
-
-SWAP_GAIN = 0.1  # how much more of the box's edge must run along outline pixels for other sides to be taken
-SWAP_STEP = 0.01  # ... and for one change on the way
-SWAP_OPTIONS = 6  # the best-supported candidate lines tried on each side
-
-
-def _edge_coverage(lines: list[tuple[float, float, float]], near: np.ndarray) -> float:
-    """Share of the box's edge (inside the frame) that runs along outline pixels (`near`: line pixels, dilated)."""
-    box = _half_planes(lines, near.shape)
-    edge = box & ~cv2.erode(box.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    edge[[0, -1]] = False
-    edge[:, [0, -1]] = False
-    return float(near[edge].mean()) if edge.any() else 0.0
-
-
-def _best_covered(chosen: dict[int, tuple[float, float, float]], candidates: dict[int, list[tuple[float, float, float]]],
-                  cand: np.ndarray) -> list[tuple[float, float, float]]:
-    """The sides, with some replaced by other lines found on their side, or dropped, when the box's edge then runs
-    along outline pixels for a clearly larger share (SWAP_GAIN): on the Prostate phantom after H.264 a slanted probe
-    echo lay nearer to the flow than the box's blurred bottom side and took its place, and another cut a corner off.
-    One side at a time, each change taken if it covers more; the result only if it covers clearly more in all."""
-    near = cv2.dilate(cand.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    current = dict(chosen)
-    start = score = _edge_coverage(list(current.values()), near)
-    for _ in range(4):
-        changed = False
-        for side in candidates:
-            others = [kept for other, kept in current.items() if other != side]
-            for line in candidates[side][:SWAP_OPTIONS] + ([None] if len(others) >= 3 else []):
-                if line == current.get(side) or (line is None and side not in current):
-                    continue
-                trial = _edge_coverage(others + ([line] if line else []), near)
-                if trial > score + SWAP_STEP:
-                    score, changed = trial, True
-                    if line is None:
-                        del current[side]
-                    else:
-                        current[side] = line
-                    others = [kept for other, kept in current.items() if other != side]
-        if not changed:
-            break
-    return list((current if score >= start + SWAP_GAIN else chosen).values())
-
-
-def _pick_line(cands: list[tuple[float, float, tuple[float, float, float]]]) -> tuple[float, float, float]:
-    """Of (distance to the flow, support, line): the nearest of the well-supported lines (tissue
-    lines lie further out too), then the best-supported one within a few pixels of it (Hough gives
-    slanted near-duplicates)."""
-    top = max(sup for _, sup, _ in cands)
-    good = [(d, sup, line) for d, sup, line in cands if sup >= SUPPORT_SHARE * top]
-    nearest = min(d for d, _, _ in good)
-    return max((sup, line) for d, sup, line in good if d <= nearest + 12)[1]
-
-
 def _legend_blocks(colour: np.ndarray, sector: np.ndarray) -> np.ndarray:
     """(H,W) bool: the solid coloured blocks of a colour scale drawn over the image (US1's power bars):
     near-perfect rectangles, at least 8 px across and under 1 % of the sector. Flow is never that
@@ -226,78 +122,16 @@ def _colour_box(rgb: np.ndarray, line_pixels: tuple[np.ndarray, np.ndarray]) -> 
     found = None
     for reach in (max(20.0, BOX_REACH * extent) * k for k in REACH_STEPS):
         band = distance <= reach
-        lines = _refit(_without_corner_cuts(_box_lines(cand & band, stillness, hull), cand), cand)
+        lines = refit(without_corner_cuts(box_lines(cand & band, stillness, hull), cand), cand)
         if len(lines) < 2:  # the frame border may stand in for the others
             break
-        box = _half_planes(lines, (h, w))
-        if _closed(box) and not (box & (distance > 2 * reach)).any():  # not two sides meeting far off
+        box = half_planes(lines, (h, w))
+        if closed(box) and not (box & (distance > 2 * reach)).any():  # not two sides meeting far off
             return box if box.sum() >= hull.sum() * 0.9 else hull
         found = found if found is not None else box & band
     if found is None:
         return hull & sector
     return found if found.sum() >= hull.sum() * 0.9 else hull
-
-
-CUT_COVERAGE = 0.8  # share of a dropped side's replacement edges that must be outline pixels
-
-
-def _without_corner_cuts(lines: list[tuple[float, float, float]], cand: np.ndarray) -> list[tuple[float, float, float]]:
-    """`lines` less those that only cut a corner off the box: a still tissue ridge inside the box (the
-    bright streaks of the Prostate phantom) can face the flow like a side and be nearer to it than the
-    outline. Without such a line the box's new edges run along outline pixels (the two sides it cut
-    meet at their corner); without a true side they run into open tissue or the frame's edge, which
-    counts neither way."""
-    h, w = cand.shape
-    near = cv2.dilate(cand.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    inner = np.zeros((h, w), bool)
-    inner[1:-1, 1:-1] = True
-    dropped = True
-    while dropped and len(lines) > 2:
-        dropped = False
-        box = cv2.dilate(_half_planes(lines, (h, w)).view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-        for i in range(len(lines)):
-            rest = lines[:i] + lines[i + 1:]
-            wider = _half_planes(rest, (h, w))
-            new_edge = wider & ~cv2.erode(wider.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~box & inner
-            if new_edge.sum() >= 10 and near[new_edge].mean() >= CUT_COVERAGE:
-                lines, dropped = rest, True
-                break
-    return lines
-
-
-def _refit(lines: list[tuple[float, float, float]], cand: np.ndarray) -> list[tuple[float, float, float]]:
-    """Each side fitted again to the line pixels within 2 px of it along the box: Hough's angle steps
-    leave a long, stepped side (the cardiac cine's left side, 1 px wide) up to 3 px off at one end,
-    where its pixels then fall outside the outline's band and stay in the output."""
-    if len(lines) < 2:
-        return lines
-    h, w = cand.shape
-    zone = cv2.dilate(_half_planes(lines, (h, w)).view(np.uint8), np.ones((9, 9), np.uint8)).astype(bool) & cand
-    ys, xs = np.nonzero(zone)
-    px, py = xs.astype(np.float32), ys.astype(np.float32)
-    out = []
-    for a, b, c in lines:
-        on = np.abs(a * px + b * py + c) <= 2.0
-        if on.sum() < 10:
-            out.append((a, b, c))
-            continue
-        vx, vy, x0, y0 = cv2.fitLine(np.stack([px[on], py[on]], 1), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
-        na, nb = -vy, vx  # the unit normal, turned to face the flow as the old line did
-        if na * a + nb * b < 0:
-            na, nb = -na, -nb
-        nc = -(na * x0 + nb * y0)
-        support = int((np.abs(a * px + b * py + c) <= 1.0).sum())
-        if na * a + nb * b < np.cos(np.radians(3)) or (np.abs(na * px + nb * py + nc) <= 1.0).sum() < 1.1 * support:
-            out.append((a, b, c))  # a different line, or no better fit of this one
-            continue
-        out.append((float(na), float(nb), float(nc)))
-    return out
-
-
-def _closed(box: np.ndarray) -> bool:
-    """True when the box's own sides enclose it: it touches no edge of the frame (where the band
-    around the flow would have to stand in for a side not found)."""
-    return bool(box.any()) and not (box[0].any() or box[-1].any() or box[:, 0].any() or box[:, -1].any())
 
 
 def _outline(box: np.ndarray, lines: np.ndarray, still: bool) -> np.ndarray:
