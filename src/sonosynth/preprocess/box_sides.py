@@ -69,10 +69,19 @@ SWAP_STEP = 0.01  # ... and for one change on the way
 SWAP_OPTIONS = 6  # the best-supported candidate lines tried on each side
 
 
+def _rim(mask: np.ndarray) -> np.ndarray:
+    """(H,W) bool: the pixels of `mask` that touch its outside (8-neighbourhood)."""
+    return mask & ~cv2.erode(mask.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+
+
+def _near(cand: np.ndarray) -> np.ndarray:
+    """The line pixels widened by one pixel: an edge pixel next to one runs along the outline."""
+    return cv2.dilate(cand.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+
+
 def edge_coverage(lines: list[tuple[float, float, float]], near: np.ndarray) -> float:
-    """Share of the box's edge (inside the frame) that runs along outline pixels (`near`: line pixels, dilated)."""
-    box = half_planes(lines, near.shape)
-    edge = box & ~cv2.erode(box.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    """Share of the box's edge (inside the frame) that runs along outline pixels (`near`: `_near` of the line pixels)."""
+    edge = _rim(half_planes(lines, near.shape))
     edge[[0, -1]] = False
     edge[:, [0, -1]] = False
     return float(near[edge].mean()) if edge.any() else 0.0
@@ -84,7 +93,7 @@ def best_covered(chosen: dict[int, tuple[float, float, float]], candidates: dict
     along outline pixels for a clearly larger share (SWAP_GAIN): on the Prostate phantom after H.264 a slanted probe
     echo lay nearer to the flow than the box's blurred bottom side and took its place, and another cut a corner off.
     One side at a time, each change taken if it covers more; the result only if it covers clearly more in all."""
-    near = cv2.dilate(cand.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    near = _near(cand)
     current = dict(chosen)
     start = score = edge_coverage(list(current.values()), near)
     for _ in range(4):
@@ -127,7 +136,7 @@ def without_corner_cuts(lines: list[tuple[float, float, float]], cand: np.ndarra
     meet at their corner); without a true side they run into open tissue or the frame's edge, which
     counts neither way."""
     h, w = cand.shape
-    near = cv2.dilate(cand.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    near = _near(cand)
     inner = np.zeros((h, w), bool)
     inner[1:-1, 1:-1] = True
     dropped = True
@@ -137,7 +146,7 @@ def without_corner_cuts(lines: list[tuple[float, float, float]], cand: np.ndarra
         for i in range(len(lines)):
             rest = lines[:i] + lines[i + 1:]
             wider = half_planes(rest, (h, w))
-            new_edge = wider & ~cv2.erode(wider.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~box & inner
+            new_edge = _rim(wider) & ~box & inner
             if new_edge.sum() >= 10 and near[new_edge].mean() >= CUT_COVERAGE:
                 lines, dropped = rest, True
                 break

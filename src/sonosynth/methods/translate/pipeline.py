@@ -21,6 +21,7 @@ from torch.nn import functional as F
 
 from ...clip import Clip
 from ...errors import BadOption
+from .model import seen_elsewhere
 from .temporal import network_inputs
 from .weights import load_generator
 
@@ -130,7 +131,7 @@ class Translator:
             alone = network_inputs(frames, hole_t, targets, self.horizon, False)[0]
             _, refined = self.generator(torch.cat([x, alone]))
             refined, refined_alone = refined.chunk(2)
-            unseen = (x[:, 7:8] >= 1.0) & (x[:, 9:10] >= 1.0)
+            unseen = seen_elsewhere(x)[1] == 0
             refined = torch.where(unseen, refined_alone, refined)
         else:
             _, refined = self.generator(x)
