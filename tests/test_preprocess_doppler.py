@@ -177,3 +177,26 @@ def test_a_line_nearer_than_the_box_side_gives_way_to_the_side_the_outline_cover
     assert box_sides.best_covered(dict(chosen), candidates, outline) == list(chosen.values())
 
 
+
+
+def test_a_false_near_side_gives_way_even_where_a_line_past_it_would_cut_the_true_box(monkeypatch):
+    """A painted lung clip's box: a still tissue ridge part-way down took the bottom side's place, and a slanted
+    ridge below it, outside that false box, faced the flow too. Only once the false bottom gives way does the slanted
+    line bound anything, and then it cuts the true box's corner, so the swap alone never covered more. A line that
+    bounds nothing is no side: it is dropped first, and the box comes back whole."""
+    from sonosynth.preprocess import box_sides
+
+    outline = np.zeros((200, 200), bool)
+    outline[40, 40:161] = outline[160, 40:161] = outline[40:161, 40] = outline[40:161, 160] = True
+    outline[80, 40:161:6] = True  # the ridge: a few of its pixels look like outline
+    top, left, right, bottom = (0.0, 1.0, -40.0), (1.0, 0.0, -40.0), (-1.0, 0.0, 160.0), (0.0, -1.0, 160.0)
+    ridge = (0.0, -1.0, 80.0)
+    slanted = (-0.707, -0.707, 172.0)  # just below the ridge's right end; cuts a third of the true box off
+    assert slanted not in box_sides.bounding({0: right, 2: ridge, 4: left, 6: top, 1: slanted}, outline.shape).values()
+    chosen = {0: right, 2: ridge, 4: left, 6: top, 1: slanted}
+    candidates = {0: [right], 2: [ridge, bottom], 4: [left], 6: [top], 1: [slanted]}
+    lines = box_sides.best_covered(dict(chosen), candidates, outline)
+    np.testing.assert_array_equal(box_sides.half_planes(lines, outline.shape), box_sides.half_planes([top, left, right, bottom], outline.shape))
+    monkeypatch.setattr(box_sides, "bounding", lambda sides, shape: dict(sides))  # without the drop: the ridge stays
+    lines = box_sides.best_covered(dict(chosen), candidates, outline)
+    np.testing.assert_array_equal(box_sides.half_planes(lines, outline.shape), box_sides.half_planes([top, left, right, ridge], outline.shape))

@@ -94,7 +94,7 @@ def best_covered(chosen: dict[int, tuple[float, float, float]], candidates: dict
     echo lay nearer to the flow than the box's blurred bottom side and took its place, and another cut a corner off.
     One side at a time, each change taken if it covers more; the result only if it covers clearly more in all."""
     near = _near(cand)
-    current = dict(chosen)
+    current = bounding(chosen, cand.shape)
     start = score = edge_coverage(list(current.values()), near)
     for _ in range(4):
         changed = False
@@ -114,6 +114,19 @@ def best_covered(chosen: dict[int, tuple[float, float, float]], candidates: dict
         if not changed:
             break
     return list((current if score >= start + SWAP_GAIN else chosen).values())
+
+
+def bounding(sides: dict[int, tuple[float, float, float]], shape: tuple[int, int]) -> dict[int, tuple[float, float, float]]:
+    """The sides without those that bound nothing: the box is the same without them. Such a line (a tissue
+    ridge past a corner) would still cut the box once a nearer side gives way to the true one further out,
+    so no single swap could cover more: on a painted lung clip a false bottom side could not move to the
+    box's real bottom while a slanted ridge outside the false box waited to cut the real one's corner."""
+    kept = dict(sides)
+    for side in sorted(sides):
+        others = [line for other, line in kept.items() if other != side]
+        if len(others) >= 2 and (half_planes(others, shape) == half_planes([*others, kept[side]], shape)).all():
+            del kept[side]
+    return kept
 
 
 def pick_line(cands: list[tuple[float, float, tuple[float, float, float]]]) -> tuple[float, float, float]:
