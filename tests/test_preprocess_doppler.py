@@ -197,6 +197,6 @@ def test_a_false_near_side_gives_way_even_where_a_line_past_it_would_cut_the_tru
     candidates = {0: [right], 2: [ridge, bottom], 4: [left], 6: [top], 1: [slanted]}
     lines = box_sides.best_covered(dict(chosen), candidates, outline)
     np.testing.assert_array_equal(box_sides.half_planes(lines, outline.shape), box_sides.half_planes([top, left, right, bottom], outline.shape))
-    monkeypatch.setattr(box_sides, "bounding", lambda sides, shape: dict(sides))  # without the drop: the ridge stays
+    monkeypatch.setattr(box_sides, "bounding", lambda sides, shape: dict(sides))  # without the second try: the ridge stays
     lines = box_sides.best_covered(dict(chosen), candidates, outline)
     np.testing.assert_array_equal(box_sides.half_planes(lines, outline.shape), box_sides.half_planes([top, left, right, ridge], outline.shape))
