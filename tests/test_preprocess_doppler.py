@@ -125,6 +125,24 @@ def test_faint_colour_inside_the_box_is_rebuilt(shared_data):
     assert not ((chroma(out.rgb()[0]) >= CHROMA_LOW) & sector_mask(clip)).any()
 
 
+def test_outline_tinted_by_flow_beside_it_in_most_frames_is_in_the_mask_when_the_flow_leaves():
+    """After H.264 the flow's colour bleeds onto the 1-px outline beside it. Where flow lies along the box's
+    bottom side in most frames, the outline there looks coloured over the clip as a whole; in the frames the
+    flow leaves, it is a bright grey line, and it must be rebuilt in those frames too."""
+    rng = np.random.default_rng(2)
+    rgb = np.repeat(rng.integers(0, 40, (10, 200, 200, 1)), 3, axis=-1).astype(np.uint8)
+    outline = np.zeros((200, 200), bool)
+    outline[40, 40:161] = outline[160, 40:161] = outline[40:161, 40] = outline[40:161, 160] = True
+    rgb[:, outline] = 200
+    for t in range(10):
+        rgb[t, 45:70 + t, 45:90 + t] = (220, 30, 30)  # the jet in the top-left corner
+        if t < 7:  # flow along the bottom side, its colour bled onto the outline
+            rgb[t, 150:160, 60:140] = (30, 30, 220)
+            rgb[t, 160, 60:140] = (150, 150, 255)
+    mask = doppler_mask(rgb)
+    assert mask[7:, 160, 60:140].mean() >= 0.95
+
+
 def test_a_still_ridge_inside_the_box_does_not_cut_off_its_corner():
     """A bright tissue ridge that stays put (the Prostate phantom's streaks) runs across a corner of the
     box and faces the flow like a side: the box keeps its corner, and the outline there is in the mask."""

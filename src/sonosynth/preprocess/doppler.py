@@ -53,20 +53,34 @@ def _line_pixels(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     how still each is (H,W) float in [0, 1]: an overlay line stays put while the speckle under it
     changes (1 everywhere for a still image, which shows no motion)."""
     grey = rgb.astype(np.float32).mean(axis=-1)
-    med = np.median(grey, axis=0) if grey.shape[0] > 1 else grey[0]
-    ridge = med - cv2.blur(med, (5, 5))
     still = grey.shape[0] == 1  # no motion to tell lines from tissue: ask for a brighter, sharper ridge
-    cand = (ridge > (25 if still else 12)) & (med > (120 if still else 60))
-    cand &= chroma(np.median(rgb, axis=0).astype(np.uint8)) < CHROMA_HIGH
     if still:
+        med = grey[0]
+        cand = (med - cv2.blur(med, (5, 5)) > 25) & (med > 120) & (chroma(rgb[0]) < CHROMA_HIGH)
         return cand, np.ones(cand.shape, np.float32)
-    rng = grey.max(axis=0) - grey.min(axis=0)
+    med, rng, grey_at_times = _grey_over_time(rgb, grey)
+    cand = (med - cv2.blur(med, (5, 5)) > 12) & (med > 60) & grey_at_times
     cand &= rng < np.maximum(20, 0.25 * med)
     around = cv2.medianBlur(np.clip(rng, 0, 255).astype(np.uint8), 15).astype(np.float32)
     stillness = np.clip(1.0 - rng / np.maximum(around, 1.0), 0.05, 1.0)
     # where the outline crosses bright tissue (no ridge) it is still the one pixel that stays put
     static = (rng <= np.maximum(STATIC_RANGE, 0.3 * around)) & (around >= 3 * STATIC_RANGE) & (med > 60)
     return cand | static, stillness
+
+
+def _grey_over_time(rgb: np.ndarray, grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pixel, over the frames where it shows no colour: the median grey, its range, and whether there
+    are any such frames (H,W each). Flow that reaches the box's edge covers the outline in most frames and
+    leaves it bright and grey in the rest; judged over all frames it looked coloured and unsteady, and in
+    the frames the colour left it, the outline stayed in the output as a bright line (painted training
+    clips, 100–600 outline pixels a clip)."""
+    coloured = chroma(rgb) >= CHROMA_LOW
+    med, rng = np.median(grey, axis=0), grey.max(axis=0) - grey.min(axis=0)
+    some = coloured.any(axis=0) & ~coloured.all(axis=0)
+    if some.any():
+        seen = np.where(coloured[:, some], np.nan, grey[:, some])
+        med[some], rng[some] = np.nanmedian(seen, axis=0), np.nanmax(seen, axis=0) - np.nanmin(seen, axis=0)
+    return med, rng, ~coloured.all(axis=0)
 
 
 def _hull(mask: np.ndarray) -> np.ndarray:
