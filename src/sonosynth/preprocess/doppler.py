@@ -24,6 +24,8 @@ MAX_BOX_FRAMES = 32
 BOX_REACH = 2.5    # how far beyond the flow's extent the box outline is looked for
 REACH_STEPS = (1, 2, 4)  # the reach grows by these factors while the sides found do not close the box
 STATIC_RANGE = 6    # grey range over time of an overlay line after a lossy codec
+OUTLINE_IN_HULL = 2  # px the outline may lie inside the flow's hull (line pixels deeper in are not the box's)
+OUTLINE_IN_HULL_LOSSY = 4  # ... after a lossy codec, which bleeds flow lying along a side 2-3 px past it
 
 
 def _frames(clip: Clip | np.ndarray) -> np.ndarray:
@@ -132,7 +134,9 @@ def _colour_box(rgb: np.ndarray, line_pixels: tuple[np.ndarray, np.ndarray]) -> 
     extent = max(np.ptp(np.nonzero(hull)[0]), np.ptp(np.nonzero(hull)[1]))
     distance = cv2.distanceTransform((~hull).view(np.uint8), cv2.DIST_L2, 5)
     cand, stillness = line_pixels
-    cand = cand & ~cv2.erode(hull.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    depth = OUTLINE_IN_HULL_LOSSY if looks_lossy(rgb) else OUTLINE_IN_HULL
+    inner = np.ones((2 * depth + 1,) * 2, np.uint8)
+    cand = cand & ~cv2.erode(hull.view(np.uint8), inner).astype(bool)
     found = None
     for reach in (max(20.0, BOX_REACH * extent) * k for k in REACH_STEPS):
         band = distance <= reach
