@@ -53,14 +53,20 @@ def test_colour_bars_over_the_image_do_not_widen_the_box(shared_data):
         assert line[band].sum() > 100 and (mask[band] & line[band]).sum() >= 0.95 * line[band].sum()
 
 
-def test_a_small_jet_in_a_big_box_still_finds_the_whole_outline():
-    """The flow fills a corner of a box five times its size (PLUS's USTC phantom, seed 0): the outline
-    search reaches further until the sides found close the box."""
-    rng = np.random.default_rng(0)
-    rgb = np.repeat(rng.integers(0, 40, (8, 200, 200, 1)), 3, axis=-1).astype(np.uint8)
+def _boxed_noise(frames: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dark grey noise frames (200 x 200) with a bright 1-px box outline from (40, 40) to (160, 160), and the outline."""
+    rng = np.random.default_rng(seed)
+    rgb = np.repeat(rng.integers(0, 40, (frames, 200, 200, 1)), 3, axis=-1).astype(np.uint8)
     outline = np.zeros((200, 200), bool)
     outline[40, 40:161] = outline[160, 40:161] = outline[40:161, 40] = outline[40:161, 160] = True
     rgb[:, outline] = 200
+    return rgb, outline
+
+
+def test_a_small_jet_in_a_big_box_still_finds_the_whole_outline():
+    """The flow fills a corner of a box five times its size (PLUS's USTC phantom, seed 0): the outline
+    search reaches further until the sides found close the box."""
+    rgb, outline = _boxed_noise(frames=8, seed=0)
     for t in range(8):  # a pulsing jet in the box's top-left corner
         rgb[t, 45:52 + t, 45:58 + t] = (220, 30, 30)
     mask = doppler_mask(rgb)
@@ -129,11 +135,7 @@ def test_outline_tinted_by_flow_beside_it_in_most_frames_is_in_the_mask_when_the
     """After H.264 the flow's colour bleeds onto the 1-px outline beside it. Where flow lies along the box's
     bottom side in most frames, the outline there looks coloured over the clip as a whole; in the frames the
     flow leaves, it is a bright grey line, and it must be rebuilt in those frames too."""
-    rng = np.random.default_rng(2)
-    rgb = np.repeat(rng.integers(0, 40, (10, 200, 200, 1)), 3, axis=-1).astype(np.uint8)
-    outline = np.zeros((200, 200), bool)
-    outline[40, 40:161] = outline[160, 40:161] = outline[40:161, 40] = outline[40:161, 160] = True
-    rgb[:, outline] = 200
+    rgb, outline = _boxed_noise(frames=10, seed=2)
     for t in range(10):
         rgb[t, 45:70 + t, 45:90 + t] = (220, 30, 30)  # the jet in the top-left corner
         if t < 7:  # flow along the bottom side, its colour bled onto the outline
@@ -147,11 +149,7 @@ def test_flow_bled_past_the_bottom_side_after_a_lossy_codec_keeps_that_side():
     """Flow lying along the box's bottom side, its colour bled 2 px past the outline (as H.264 does), takes the
     outline into the flow's hull; the bottom side must still be found, or the box runs on to the frame's edge
     and the outline beyond the flow stays in the output (a painted training clip after H.264)."""
-    rng = np.random.default_rng(3)
-    rgb = np.repeat(rng.integers(0, 40, (8, 200, 200, 1)), 3, axis=-1).astype(np.uint8)
-    outline = np.zeros((200, 200), bool)
-    outline[40, 40:161] = outline[160, 40:161] = outline[40:161, 40] = outline[40:161, 160] = True
-    rgb[:, outline] = 200
+    rgb, outline = _boxed_noise(frames=8, seed=3)
     for t in range(8):
         rgb[t, 45:52 + t, 45:58 + t] = (220, 30, 30)  # a pulsing jet in the top-left corner
     for t in range(8):  # flow along the bottom side, the whole of it in even frames, half of it in odd ones
@@ -169,11 +167,7 @@ def test_flow_bled_past_the_bottom_side_after_a_lossy_codec_keeps_that_side():
 def test_a_still_ridge_inside_the_box_does_not_cut_off_its_corner():
     """A bright tissue ridge that stays put (the Prostate phantom's streaks) runs across a corner of the
     box and faces the flow like a side: the box keeps its corner, and the outline there is in the mask."""
-    rng = np.random.default_rng(1)
-    rgb = np.repeat(rng.integers(0, 40, (8, 200, 200, 1)), 3, axis=-1).astype(np.uint8)
-    outline = np.zeros((200, 200), bool)
-    outline[40, 40:161] = outline[160, 40:161] = outline[40:161, 40] = outline[40:161, 160] = True
-    rgb[:, outline] = 200
+    rgb, outline = _boxed_noise(frames=8, seed=1)
     for k in range(-1, 2):  # a 3-px ridge from the right side to the bottom side
         yy = np.arange(110, 161)
         rgb[:, yy, np.clip(270 - yy + k, 0, 199)] = 230
