@@ -36,8 +36,10 @@ def _frames(clip: Clip | np.ndarray) -> np.ndarray:
 
 
 def chroma(rgb: np.ndarray) -> np.ndarray:
-    """max - min over the colour channels, as uint8 (0 for grey)."""
-    return (rgb.max(axis=-1) - rgb.min(axis=-1)).astype(np.uint8)
+    """max - min over the colour channels, as uint8 (0 for grey). Channel by channel: numpy's reduction over
+    a last axis of 3 is about 9 times slower, and the masks compute this for every frame."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return (np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)).astype(np.uint8)
 
 
 def colour_pixels(rgb: np.ndarray) -> np.ndarray:
