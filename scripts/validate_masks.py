@@ -1,6 +1,6 @@
 """Check a change to the Doppler mask on painted *training* lung clips (never the held-out ones).
 
-    PYTHONPATH=src .venv/bin/python scripts/validate_masks.py [--clips 24] [--seeds 10 11] [--set NAME=VALUE ...]
+    .venv/bin/python scripts/validate_masks.py [--clips 24] [--seeds 10 11] [--set NAME=VALUE ...]
 
 Each training clip (every third of the lung set's non-held-out clips, then the ones after them, up to
 `--clips`) gets CFD painted (first 40 frames), written lossless (FFV1) and as H.264 crf 23, read back
@@ -21,10 +21,12 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def training_clips(count: int) -> list[str]:
+    from select_checkpoint import DATA
     from sonosynth.synth.holdout import is_held_out
 
     names = [p.name for p in sorted((DATA / "lung").iterdir()) if p.suffix != ".csv" and not is_held_out(p.name)]
@@ -42,6 +44,7 @@ def scores(clip, painted: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
 
 
 def main() -> None:
+    from select_checkpoint import DATA
     from sonosynth.clip import Clip
     from sonosynth.io import read_clip, write_clip
     from sonosynth.preprocess import doppler

@@ -53,12 +53,21 @@ def test_colour_bars_over_the_image_do_not_widen_the_box(shared_data):
         assert line[band].sum() > 100 and (mask[band] & line[band]).sum() >= 0.95 * line[band].sum()
 
 
-def _boxed_noise(frames: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Dark grey noise frames (200 x 200) with a bright 1-px box outline from (40, 40) to (160, 160), and the outline."""
-    rng = np.random.default_rng(seed)
-    rgb = np.repeat(rng.integers(0, 40, (frames, 200, 200, 1)), 3, axis=-1).astype(np.uint8)
+TOP, LEFT, RIGHT, BOTTOM = (0.0, 1.0, -40.0), (1.0, 0.0, -40.0), (-1.0, 0.0, 160.0), (0.0, -1.0, 160.0)  # `_box_outline`'s sides
+
+
+def _box_outline() -> np.ndarray:
+    """(200, 200) bool: a 1-px box outline from (40, 40) to (160, 160)."""
     outline = np.zeros((200, 200), bool)
     outline[40, 40:161] = outline[160, 40:161] = outline[40:161, 40] = outline[40:161, 160] = True
+    return outline
+
+
+def _boxed_noise(frames: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dark grey noise frames with `_box_outline` drawn bright over them, and the outline."""
+    rng = np.random.default_rng(seed)
+    rgb = np.repeat(rng.integers(0, 40, (frames, 200, 200, 1)), 3, axis=-1).astype(np.uint8)
+    outline = _box_outline()
     rgb[:, outline] = 200
     return rgb, outline
 
@@ -199,9 +208,8 @@ def test_a_line_nearer_than_the_box_side_gives_way_to_the_side_the_outline_cover
     for a clearly larger share; a corner that another such line cut off comes back with it."""
     from sonosynth.preprocess import box_sides
 
-    outline = np.zeros((200, 200), bool)
-    outline[40, 40:161] = outline[160, 40:161] = outline[40:161, 40] = outline[40:161, 160] = True
-    top, left, right, bottom = (0.0, 1.0, -40.0), (1.0, 0.0, -40.0), (-1.0, 0.0, 160.0), (0.0, -1.0, 160.0)
+    outline = _box_outline()
+    top, left, right, bottom = TOP, LEFT, RIGHT, BOTTOM
     slanted = (-0.371, -0.928, 168.5)  # crosses the bottom side at x ≈ 37 and the right side at y ≈ 117
     cut = (-0.707, -0.707, 205.0)  # cuts the bottom-right corner off
     chosen = {0: right, 2: slanted, 4: left, 6: top, 1: cut}
@@ -212,19 +220,17 @@ def test_a_line_nearer_than_the_box_side_gives_way_to_the_side_the_outline_cover
     assert box_sides.best_covered(dict(chosen), candidates, outline) == list(chosen.values())
 
 
-
-
 def test_a_false_near_side_gives_way_even_where_a_line_past_it_would_cut_the_true_box(monkeypatch):
     """A painted lung clip's box: a still tissue ridge part-way down took the bottom side's place, and a slanted
     ridge below it, outside that false box, faced the flow too. Only once the false bottom gives way does the slanted
     line bound anything, and then it cuts the true box's corner, so the swap alone never covered more. A line that
-    bounds nothing is no side: it is dropped first, and the box comes back whole."""
+    bounds nothing is no side: where the swaps change nothing, they are tried again without it, and the box comes
+    back whole."""
     from sonosynth.preprocess import box_sides
 
-    outline = np.zeros((200, 200), bool)
-    outline[40, 40:161] = outline[160, 40:161] = outline[40:161, 40] = outline[40:161, 160] = True
+    outline = _box_outline()
     outline[80, 40:161:6] = True  # the ridge: a few of its pixels look like outline
-    top, left, right, bottom = (0.0, 1.0, -40.0), (1.0, 0.0, -40.0), (-1.0, 0.0, 160.0), (0.0, -1.0, 160.0)
+    top, left, right, bottom = TOP, LEFT, RIGHT, BOTTOM
     ridge = (0.0, -1.0, 80.0)
     slanted = (-0.707, -0.707, 172.0)  # just below the ridge's right end; cuts a third of the true box off
     assert slanted not in box_sides.bounding({0: right, 2: ridge, 4: left, 6: top, 1: slanted}, outline.shape).values()

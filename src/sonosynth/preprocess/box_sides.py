@@ -137,7 +137,7 @@ def bounding(sides: dict[int, tuple[float, float, float]], shape: tuple[int, int
     kept = dict(sides)
     for side in sorted(sides):
         others = [line for other, line in kept.items() if other != side]
-        if len(others) >= 2 and (half_planes(others, shape) == half_planes([*others, kept[side]], shape)).all():
+        if len(others) >= 2 and not (half_planes(others, shape) & ~half_planes([kept[side]], shape)).any():
             del kept[side]
     return kept
 
