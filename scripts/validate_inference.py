@@ -1,6 +1,6 @@
 """Compare inference settings of the translation pipeline on painted *training* clips.
 
-    .venv/bin/python scripts/validate_inference.py [--weights W] [--seeds 100 101]
+    .venv/bin/python scripts/validate_inference.py [--weights W [W ...]] [--seeds 100 101] [--only NAME ...]
 
 Settings: the temporal stabiliser (`pipeline.stabilise`: centre weight and gain; gain 0 turns it off),
 the copy gate (`pipeline.COPY_MAX_CHANGE`: copy a pixel only from frames whose tissue changed
@@ -79,11 +79,12 @@ def main() -> None:
     from sonosynth.methods.translate.scoring import translation_scores
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--weights", default=None, help="default: the shipped small model")
+    ap.add_argument("--weights", nargs="+", default=[None],
+                    help="one or more weights files, each run on the same decoded cases (default: the shipped model)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[100, 101])
     ap.add_argument("--only", nargs="+", default=None, help="run only the settings whose names contain one of these")
     args = ap.parse_args()
-    translator = pipeline.Translator(args.weights)
+    translators = {w: pipeline.Translator(w) for w in args.weights}
     settings = {k: v for k, v in SETTINGS.items() if args.only is None or any(o in k for o in args.only)}
     scores: dict[str, dict[str, list[dict]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -91,8 +92,10 @@ def main() -> None:
             for setting, (centre, gain, gate, specks, unseen) in settings.items():
                 pipeline.STABILISER_CENTRE, pipeline.STABILISER_GAIN, pipeline.COPY_MAX_CHANGE = centre, gain, gate
                 pipeline.SPECK_MAX_AREA, pipeline.UNSEEN_FRAME_BY_FRAME = specks, unseen
-                out = pipeline.translate(clip, holes=holes, translator=translator).grey()
-                scores.setdefault(setting, {}).setdefault(group, []).append(translation_scores(out, truth, mask))
+                for weights, translator in translators.items():
+                    row = setting if len(translators) == 1 else f"{setting} @ {Path(weights or 'shipped').stem}"
+                    out = pipeline.translate(clip, holes=holes, translator=translator).grey()
+                    scores.setdefault(row, {}).setdefault(group, []).append(translation_scores(out, truth, mask))
     groups = list(next(iter(scores.values())))
     print("| setting | " + " | ".join(groups) + " |\n|---|" + "---|" * len(groups))
     for setting, by_group in scores.items():

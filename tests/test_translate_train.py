@@ -79,3 +79,44 @@ def test_motion_augmentation_moves_the_tissue_is_seeded_and_is_off_by_default(cl
         assert torch.equal(a["frames"], b["frames"]) and torch.equal(a["holes"], b["holes"])
         assert not torch.equal(a["frames"], m["frames"]) and m["holes"].any()
         assert torch.equal(m["frames"], moving[i]["frames"])  # seeded by index: a resumed run sees the same
+
+
+def test_codec_augmentation_shows_the_network_h264_frames_and_keeps_the_truth_clean(clip_folder):
+    import torch
+
+    from sonosynth.methods.translate.data import ClipBank, TranslateSamples, list_training_clips
+
+    bank = ClipBank(list_training_clips(clip_folder))
+    plain = TranslateSamples(bank, crop=32, horizon=3, seed=0, temporal_dropout=0.2, length=10)
+    coded = TranslateSamples(bank, crop=32, horizon=3, seed=0, temporal_dropout=0.2, length=10, codec=1.0)
+    assert TranslateConfig().codec == 0.0
+    for i in range(3):
+        a, c = plain[i], coded[i]
+        assert torch.equal(a["seen"], a["frames"])  # off: the network sees the truth
+        # the truth and holes are drawn before the codec, so they are the same samples either way
+        assert torch.equal(a["frames"], c["frames"]) and torch.equal(a["holes"], c["holes"])
+        outside = ~c["holes"]
+        change = (c["seen"] - c["frames"]).abs()[outside].mean().item() * 127.5
+        assert 0.3 < change < 12.0  # codec noise, not another picture
+        assert torch.equal(c["seen"], coded[i]["seen"])  # one encoder thread: the same bytes on every draw
+
+
+def test_h264_luminance_is_lossy_reproducible_and_matches_the_mp4_reader(tmp_path):
+    from sonosynth.io import read_clip
+    from sonosynth.io.video import h264_luminance
+
+    rng = np.random.default_rng(1)
+    frames = np.repeat(rng.gamma(2.0, 40.0, (6, 32, 48, 1)).clip(0, 255).astype(np.uint8), 3, axis=-1)
+    frames[:, 8:20, 10:30] = (200, 40, 10)  # a red patch: its luminance edge is what the codec rings at
+    once = h264_luminance(frames, crf=28)
+    assert once.shape == frames.shape[:3]
+    assert all(np.array_equal(once, h264_luminance(frames, crf=28)) for _ in range(5))
+    truth = Clip(frames, fps=30.0).grey().astype(np.float32)
+    error = np.abs(once - truth).mean()
+    assert 1.0 < error < 30.0
+    assert np.abs(h264_luminance(frames, crf=10) - truth).mean() < error  # better quality, less error
+    # at crf 0 (lossless luma) the luminance is the truth up to the codec's 219 levels, and the reader's
+    exact = h264_luminance(frames, crf=0)
+    write_clip(Clip(frames, fps=30.0), tmp_path / "same.mp4", crf=0)
+    assert np.abs(exact - truth).max() <= 1.0
+    assert np.abs(read_clip(tmp_path / "same.mp4").grey() - exact).mean() < 1.0  # it rounds to 8-bit RGB and clips at colour edges

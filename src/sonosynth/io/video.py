@@ -114,6 +114,48 @@ def _encode(clip: Clip, tmp: Path, frames: np.ndarray, crf: int = 23) -> None:
             write(f)
 
 
+def _yuv420p(rgb: np.ndarray) -> np.ndarray:
+    """One RGB frame (even sides) as planar yuv420p (BT.601, limited range), the layout FFmpeg stores."""
+    f = rgb.astype(np.float32)
+    r, g, b = f[..., 0], f[..., 1], f[..., 2]
+    y = 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
+    u = 128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255
+    v = 128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255
+    h, w = y.shape
+    half = lambda c: c.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)).reshape(h // 4, w)  # noqa: E731
+    return np.clip(np.rint(np.concatenate([y, half(u), half(v)])), 0, 255).astype(np.uint8)
+
+
+def h264_luminance(frames: np.ndarray, crf: int = 23) -> np.ndarray:
+    """RGB frames (T,H,W,3 uint8) through H.264 yuv420p in memory: the luminance (T,H,W float32, 0-255) an
+    .mp4 of them decodes to.
+
+    Bit-reproducible, so that a resumed training run replays exactly: x264's plain C code (its SIMD code
+    gave other bytes now and then for the same frames), one thread, a raw stream, and the colour
+    conversions done here, not by FFmpeg's scaler (whose output also varied from call to call)."""
+    import io
+
+    import av
+
+    t, h, w = frames.shape[:3]
+    padded = np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format="h264") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.height, stream.width, stream.pix_fmt = padded.shape[1], padded.shape[2], "yuv420p"
+        stream.options = {"crf": str(int(crf)), "preset": "medium", "threads": "1", "x264-params": "asm=0"}
+        for i, f in enumerate(padded):
+            frame = av.VideoFrame.from_ndarray(_yuv420p(f), format="yuv420p")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    with av.open(io.BytesIO(buf.getvalue()), mode="r", format="h264") as inp:
+        luma = np.stack([frame.to_ndarray(format="yuv420p")[: padded.shape[1]] for frame in inp.decode(video=0)])
+    return np.clip((luma[:, :h, :w].astype(np.float32) - 16.0) * (255.0 / 219.0), 0, 255)
+
+
 def write_mp4(clip: Clip, tmp: Path, crf: int = 23) -> None:
     """H.264 yuv420p, moov atom first: plays in every browser. Odd sides are padded by one row/column."""
     _encode(clip, tmp, clip.frames, crf=crf)

@@ -123,13 +123,32 @@ def tissue_motion(seg: np.ndarray, rng: np.random.Generator, max_shift: float = 
     return _warp(seg, matrices)
 
 
+def through_h264(seg: np.ndarray, holes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """What the network sees of a window recorded as an .mp4: the holes painted in flow colours, H.264 at a
+    random quality (crf 18-30), decoded to luminance. The codec rings at the colour's edge and
+    shakes the tissue around it from frame to frame; the loss still compares with the clean frames."""
+    from ...io.video import h264_luminance
+    from ...synth.overlay import VELOCITY_LUT
+
+    T, h, w = seg.shape
+    grey = np.clip(np.rint(seg), 0, 255).astype(np.uint8)
+    speed = cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), 3.0)
+    speed = (speed - speed.min()) / max(float(np.ptp(speed)), 1e-6)
+    velocity = rng.choice([-1.0, 1.0]) * (0.2 + 0.8 * speed)
+    colour = VELOCITY_LUT[np.rint((velocity + 1.0) * 127.5).astype(np.int64)].astype(np.uint8)
+    rgb = np.repeat(grey[..., None], 3, axis=-1)
+    rgb[holes] = np.broadcast_to(colour, (T, h, w, 3))[holes]
+    return h264_luminance(rgb, crf=int(rng.integers(18, 31)))
+
+
 class TranslateSamples(Dataset):
-    """Sample i: a window of 2·horizon+2 frames of one clip, cropped, augmented, with training holes."""
+    """Sample i: a window of 2·horizon+2 frames of one clip, cropped, augmented, with training holes.
+    "frames" is the truth; "seen" is what the network is given (the same, or the frames through H.264)."""
 
     def __init__(self, bank: ClipBank, crop: int, horizon: int, seed: int, temporal_dropout: float, length: int,
-                 motion: float = 0.0):
+                 motion: float = 0.0, codec: float = 0.0):
         self.bank, self.crop, self.horizon, self.seed = bank, crop, horizon, seed
-        self.temporal_dropout, self.length, self.motion = temporal_dropout, length, motion
+        self.temporal_dropout, self.length, self.motion, self.codec = temporal_dropout, length, motion, codec
 
     def __len__(self) -> int:
         return self.length
@@ -153,8 +172,12 @@ class TranslateSamples(Dataset):
         if self.motion > 0 and rng.random() < self.motion:  # no draw at all when off: older runs replay exactly
             seg = tissue_motion(seg, rng)
         holes = training_masks(L, self.crop, self.crop, rng, grey=seg.astype(np.uint8))
+        seen = seg
+        if self.codec > 0 and rng.random() < self.codec:  # as with motion: no draw when off
+            seen = through_h264(seg, holes, rng)
         return {
             "frames": torch.from_numpy(seg / 127.5 - 1.0).float(),
+            "seen": torch.from_numpy(seen / 127.5 - 1.0).float(),
             "holes": torch.from_numpy(np.ascontiguousarray(holes)),
             "temporal": torch.tensor(rng.random() >= self.temporal_dropout),
         }
