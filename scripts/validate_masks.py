@@ -1,10 +1,11 @@
 """Check a change to the Doppler mask on painted *training* lung clips (never the held-out ones).
 
-    .venv/bin/python scripts/validate_masks.py [--clips 24] [--seeds 10 11] [--set NAME=VALUE ...]
+    .venv/bin/python scripts/validate_masks.py [--clips 24] [--seeds 10 11] [--gain 1] [--set NAME=VALUE ...]
 
 Each training clip (every third of the lung set's non-held-out clips, then the ones after them, up to
 `--clips`) gets CFD painted (first 40 frames), written lossless (FFV1) and as H.264 crf 23, read back
-once. Per codec it prints the mean IoU of `doppler_mask` with the painter's mask, and what truth put
+once (`--gain 0.05`: the grey darkened to a twentieth first, like a frame grabber's near-black
+recording, with the painted colour and outline at full strength). Per codec it prints the mean IoU of `doppler_mask` with the painter's mask, and what truth put
 into `rebuild_mask`'s holes would score over the painted pixels (PSNR of the mean of the cases'
 squared errors): a painted pixel the holes miss stays in the output, and an outline pixel left there
 is a line ~150 grey levels too bright, which IoU hardly weighs. `--set` overrides constants of
@@ -53,6 +54,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", type=int, default=24)
     ap.add_argument("--seeds", type=int, nargs="+", default=[10, 11])
+    ap.add_argument("--gain", type=float, default=1.0, help="scale the grey by this before painting (dark clips)")
     ap.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="doppler constants for a second column")
     args = ap.parse_args()
     overrides = {k: float(v) if "." in v else int(v) for k, v in (s.split("=", 1) for s in args.set)}
@@ -66,7 +68,8 @@ def main() -> None:
         for name in training_clips(args.clips):
             src = read_clip(DATA / "lung" / name)
             for seed in args.seeds:
-                rgb, painted, truth = paint_cfd(src.grey()[:40], seed=seed, fps=src.fps)
+                grey = np.clip(np.rint(src.grey()[:40] * args.gain), 0, 255).astype(np.uint8)
+                rgb, painted, truth = paint_cfd(grey, seed=seed, fps=src.fps)
                 for codec, suffix in (("lossless", ".mkv"), ("H.264", ".mp4")):
                     write_clip(Clip(rgb, fps=src.fps), Path(tmp) / f"case{suffix}", overwrite=True)
                     clip = read_clip(Path(tmp) / f"case{suffix}")

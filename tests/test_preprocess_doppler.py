@@ -109,6 +109,23 @@ def test_sector_of_a_dark_frame_grabber_cine_is_the_image_not_its_text_panel(sha
     assert m[150:300, 100:400].mean() > 0.9  # the middle of the image
 
 
+def test_flow_in_a_dark_clip_under_a_bright_box_outline_is_found(shared_data, monkeypatch):
+    # a training lung clip darkened to a twentieth, painted at full strength: the bright outline is the
+    # only texture, sector_mask takes it for a static overlay and leaves the box out of the sector;
+    # the flow, colour that pulses, is in the image whatever the sector says
+    from sonosynth.preprocess import doppler
+
+    clip = read_clip(shared_data / "lung" / "linear_Vir_prospective_file1.mp4")
+    dark = np.rint(clip.grey()[:40] * 0.05).astype(np.uint8)
+    rgb, painted, _ = paint_cfd(dark, seed=100, fps=clip.fps)
+    assert not (sector_mask(rgb) & doppler.colour_pixels(rgb).any(axis=0)).any()  # the failure guarded against
+    holes = doppler.rebuild_mask(rgb, lossy=False)
+    assert (holes & painted).sum() >= 0.95 * painted.sum()
+    assert _iou(holes, painted) > 0.85
+    monkeypatch.setattr(doppler, "FLOW_GROWS_SECTOR", False)
+    assert not doppler.rebuild_mask(rgb, lossy=False).any()
+
+
 def test_rebuild_mask_widens_the_holes_only_after_a_lossy_codec(pydicom_file, tmp_path):
     from sonosynth.io import write_clip
     from sonosynth.preprocess.doppler import looks_lossy, rebuild_mask

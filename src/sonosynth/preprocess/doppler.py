@@ -116,13 +116,38 @@ def colour_box(clip: Clip | np.ndarray) -> np.ndarray:
     if f.ndim != 4:
         return np.zeros(f.shape[1:3], bool)
     rgb = _box_frames(f)
-    return _colour_box(rgb, _line_pixels(rgb))
+    return _colour_box(rgb, _line_pixels(rgb), _sector(f))
 
 
-def _colour_box(rgb: np.ndarray, line_pixels: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """`colour_box` of the sampled frames, given their `_line_pixels`."""
+FLOW_GROWS_SECTOR = True  # `_sector`: a switch, so `scripts/validate_masks.py --set` can compare without it
+
+
+def _sector(f: np.ndarray) -> np.ndarray:
+    """The scan sector (`sector_mask`), grown to take in flow that pulses outside it.
+
+    Flow lies in the image by definition. In a dark image under a bright box outline, `sector_mask` took
+    the outline for a static overlay (a frame grabber's text panel) and left the box, flow and all, out
+    of the sector: no hole was found. Flow here is colour in the red-blue hues of a velocity or power map
+    (an ECG trace is green) that some sampled frames show and others do not (a colour scale shows in all),
+    with the colour joined to it."""
+    sector = sector_mask(f)
+    if f.shape[0] < 2 or not FLOW_GROWS_SECTOR:
+        return sector
+    rgb = _box_frames(f)
+    level = rgb.astype(np.int16)
+    flow_hue = np.maximum(level[..., 0], level[..., 2]) >= level[..., 1]
+    share = (colour_pixels(rgb) & flow_hue).mean(axis=0)
+    pulsing = (share > 0) & (share < 1)
+    if (pulsing & ~sector).sum() <= max(10, 0.5 * pulsing.sum()):
+        return sector
+    _, labels = cv2.connectedComponents((share > 0).view(np.uint8), connectivity=8)
+    flow = np.isin(labels, np.unique(labels[pulsing]))  # whole vessels: their core may show in every frame
+    return _hull(sector | flow)
+
+
+def _colour_box(rgb: np.ndarray, line_pixels: tuple[np.ndarray, np.ndarray], sector: np.ndarray) -> np.ndarray:
+    """`colour_box` of the sampled frames, given their `_line_pixels` and the clip's `_sector`."""
     h, w = rgb.shape[1:3]
-    sector = sector_mask(rgb)
     colour = colour_pixels(rgb).any(axis=0) & sector
     colour = cv2.morphologyEx(colour.view(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).astype(bool)
     if colour.sum() < max(10, 0.002 * sector.sum()):  # a coloured marker or caliper, not a flow map
@@ -203,13 +228,13 @@ def _flow_in_box(clip: Clip | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     if f.ndim != 4:
         empty = np.zeros(f.shape[1:3], bool)
         return np.zeros(f.shape[:3], bool), empty, empty
-    sector = sector_mask(f)
+    sector = _sector(f)
     out = colour_pixels(f) & sector
     if not out.any():
         return out, np.zeros_like(sector), sector
     rgb = _box_frames(f)
     line_pixels = _line_pixels(rgb)  # the box and its outline both need them: computed once
-    box = _colour_box(rgb, line_pixels)
+    box = _colour_box(rgb, line_pixels, sector)
     outline = _outline(box, line_pixels[0], still=len(rgb) == 1)
     out |= outline | _box_splits(rgb, box, outline, line_pixels[0])
     return out, box, sector
