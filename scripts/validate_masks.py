@@ -5,12 +5,12 @@
 Each training clip (every third of the lung set's non-held-out clips, then the ones after them, up to
 `--clips`) gets CFD painted (first 40 frames), written lossless (FFV1) and as H.264 crf 23, read back
 once (`--gain 0.05`: the grey darkened to a twentieth first, like a frame grabber's near-black
-recording, with the painted colour and outline at full strength). Per codec it prints the mean IoU of `doppler_mask` with the painter's mask, and what truth put
-into `rebuild_mask`'s holes would score over the painted pixels (PSNR of the mean of the cases'
-squared errors): a painted pixel the holes miss stays in the output, and an outline pixel left there
-is a line ~150 grey levels too bright, which IoU hardly weighs. `--set` overrides constants of
-`sonosynth.preprocess.doppler` for a second column, computed on the same decoded clips, since
-the H.264 encoder is not bit-reproducible from one process to the next.
+recording, with the painted colour and outline at full strength). Per codec it prints the mean IoU
+of `doppler_mask` with the painter's mask, and what truth put into `rebuild_mask`'s holes would score
+over the painted pixels (PSNR of the mean of the cases' squared errors): a painted pixel the holes
+miss stays in the output, and an outline pixel left there is a line ~150 grey levels too bright,
+which IoU hardly weighs. `--set` overrides constants of `sonosynth.preprocess.doppler` for a second
+column, computed on the same decoded clips, so that the two columns see the same encoder output.
 """
 from __future__ import annotations
 
