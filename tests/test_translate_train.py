@@ -106,7 +106,7 @@ def test_h264_luminance_is_lossy_reproducible_and_matches_the_mp4_reader(tmp_pat
     from sonosynth.io.video import h264_luminance
 
     rng = np.random.default_rng(1)
-    frames = np.repeat(rng.gamma(2.0, 40.0, (6, 32, 48, 1)).clip(0, 255).astype(np.uint8), 3, axis=-1)
+    frames = np.repeat(rng.gamma(2.0, 40.0, (6, 30, 46, 1)).clip(0, 255).astype(np.uint8), 3, axis=-1)  # sides padded
     frames[:, 8:20, 10:30] = (200, 40, 10)  # a red patch: its luminance edge is what the codec rings at
     once = h264_luminance(frames, crf=28)
     assert once.shape == frames.shape[:3]

@@ -115,7 +115,8 @@ def _encode(clip: Clip, tmp: Path, frames: np.ndarray, crf: int = 23) -> None:
 
 
 def _yuv420p(rgb: np.ndarray) -> np.ndarray:
-    """One RGB frame (even sides) as planar yuv420p (BT.601, limited range), the layout FFmpeg stores."""
+    """One RGB frame (height a multiple of 4, even width) as planar yuv420p (BT.601, limited range) in one
+    array, the layout PyAV takes."""
     f = rgb.astype(np.float32)
     r, g, b = f[..., 0], f[..., 1], f[..., 2]
     y = 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
@@ -138,7 +139,7 @@ def h264_luminance(frames: np.ndarray, crf: int = 23) -> np.ndarray:
     import av
 
     t, h, w = frames.shape[:3]
-    padded = np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+    padded = np.pad(frames, ((0, 0), (0, -h % 4), (0, w % 2), (0, 0)), mode="edge")  # planar 4:2:0 in one array
     buf = io.BytesIO()
     with av.open(buf, mode="w", format="h264") as out:
         stream = out.add_stream("libx264", rate=30)
