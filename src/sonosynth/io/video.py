@@ -138,7 +138,7 @@ def h264_luminance(frames: np.ndarray, crf: int = 23) -> np.ndarray:
 
     import av
 
-    t, h, w = frames.shape[:3]
+    h, w = frames.shape[1:3]
     padded = np.pad(frames, ((0, 0), (0, -h % 4), (0, w % 2), (0, 0)), mode="edge")  # planar 4:2:0 in one array
     buf = io.BytesIO()
     with av.open(buf, mode="w", format="h264") as out:

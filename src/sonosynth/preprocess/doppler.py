@@ -105,9 +105,9 @@ def _legend_blocks(colour: np.ndarray, sector: np.ndarray) -> np.ndarray:
     return block[labels]
 
 
-def _box_frames(f: np.ndarray) -> np.ndarray:
-    """At most MAX_BOX_FRAMES frames spread over the clip: enough to tell still lines from tissue."""
-    return f[np.unique(np.linspace(0, f.shape[0] - 1, min(MAX_BOX_FRAMES, f.shape[0])).round().astype(int))]
+def _box_frames(n: int) -> np.ndarray:
+    """Indices of at most MAX_BOX_FRAMES frames spread over a clip of n: enough to tell still lines from tissue."""
+    return np.unique(np.linspace(0, n - 1, min(MAX_BOX_FRAMES, n)).round().astype(int))
 
 
 def colour_box(clip: Clip | np.ndarray) -> np.ndarray:
@@ -115,28 +115,28 @@ def colour_box(clip: Clip | np.ndarray) -> np.ndarray:
     f = _frames(clip)
     if f.ndim != 4:
         return np.zeros(f.shape[1:3], bool)
-    rgb = _box_frames(f)
-    return _colour_box(rgb, _line_pixels(rgb), _sector(f))
+    rgb = f[_box_frames(len(f))]
+    colour = colour_pixels(rgb)
+    return _colour_box(rgb, _line_pixels(rgb), _sector(f, colour), colour)
 
 
 FLOW_GROWS_SECTOR = True  # `_sector`: a switch, so `scripts/validate_masks.py --set` can compare without it
 
 
-def _sector(f: np.ndarray) -> np.ndarray:
+def _sector(f: np.ndarray, colour: np.ndarray) -> np.ndarray:
     """The scan sector (`sector_mask`), grown to take in flow that pulses outside it.
 
     Flow lies in the image by definition. In a dark image under a bright box outline, `sector_mask` took
     the outline for a static overlay (a frame grabber's text panel) and left the box, flow and all, out
     of the sector: no hole was found. Flow here is colour in the red-blue hues of a velocity or power map
     (an ECG trace is green) that some sampled frames show and others do not (a colour scale shows in all),
-    with the colour joined to it."""
+    with the colour joined to it. `colour`: `colour_pixels` of the frames `_box_frames` picks."""
     sector = sector_mask(f)
     if f.shape[0] < 2 or not FLOW_GROWS_SECTOR:
         return sector
-    rgb = _box_frames(f)
-    level = rgb.astype(np.int16)
+    level = f[_box_frames(len(f))].astype(np.int16)
     flow_hue = np.maximum(level[..., 0], level[..., 2]) >= level[..., 1]
-    share = (colour_pixels(rgb) & flow_hue).mean(axis=0)
+    share = (colour & flow_hue).mean(axis=0)
     pulsing = (share > 0) & (share < 1)
     if (pulsing & ~sector).sum() <= max(10, 0.5 * pulsing.sum()):
         return sector
@@ -145,10 +145,11 @@ def _sector(f: np.ndarray) -> np.ndarray:
     return _hull(sector | flow)
 
 
-def _colour_box(rgb: np.ndarray, line_pixels: tuple[np.ndarray, np.ndarray], sector: np.ndarray) -> np.ndarray:
-    """`colour_box` of the sampled frames, given their `_line_pixels` and the clip's `_sector`."""
+def _colour_box(rgb: np.ndarray, line_pixels: tuple[np.ndarray, np.ndarray], sector: np.ndarray,
+                colour: np.ndarray) -> np.ndarray:
+    """`colour_box` of the sampled frames, given their `_line_pixels` and `colour_pixels`, and the clip's `_sector`."""
     h, w = rgb.shape[1:3]
-    colour = colour_pixels(rgb).any(axis=0) & sector
+    colour = colour.any(axis=0) & sector
     colour = cv2.morphologyEx(colour.view(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).astype(bool)
     if colour.sum() < max(10, 0.002 * sector.sum()):  # a coloured marker or caliper, not a flow map
         return np.zeros((h, w), bool)
@@ -228,13 +229,15 @@ def _flow_in_box(clip: Clip | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     if f.ndim != 4:
         empty = np.zeros(f.shape[1:3], bool)
         return np.zeros(f.shape[:3], bool), empty, empty
-    sector = _sector(f)
-    out = colour_pixels(f) & sector
+    colour = colour_pixels(f)
+    sampled = _box_frames(len(f))
+    sector = _sector(f, colour[sampled])
+    out = colour & sector
     if not out.any():
         return out, np.zeros_like(sector), sector
-    rgb = _box_frames(f)
+    rgb = f[sampled]
     line_pixels = _line_pixels(rgb)  # the box and its outline both need them: computed once
-    box = _colour_box(rgb, line_pixels, sector)
+    box = _colour_box(rgb, line_pixels, sector, colour[sampled])
     outline = _outline(box, line_pixels[0], still=len(rgb) == 1)
     out |= outline | _box_splits(rgb, box, outline, line_pixels[0])
     return out, box, sector
