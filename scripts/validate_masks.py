@@ -9,8 +9,9 @@ recording, with the painted colour and outline at full strength). Per codec it p
 of `doppler_mask` with the painter's mask, and what truth put into `rebuild_mask`'s holes would score
 over the painted pixels (PSNR of the mean of the cases' squared errors): a painted pixel the holes
 miss stays in the output, and an outline pixel left there is a line ~150 grey levels too bright,
-which IoU hardly weighs. `--set` overrides constants of `sonosynth.preprocess.doppler` for a second
-column, computed on the same decoded clips, so that the two columns see the same encoder output.
+which IoU hardly weighs. `--set` overrides constants of `sonosynth.preprocess.doppler` (or, named
+`box_sides.NAME`, of `box_sides`) for a second column, computed on the same decoded clips, so that
+the two columns see the same encoder output.
 """
 from __future__ import annotations
 
@@ -48,20 +49,27 @@ def main() -> None:
     from select_checkpoint import DATA
     from sonosynth.clip import Clip
     from sonosynth.io import read_clip, write_clip
-    from sonosynth.preprocess import doppler
+    from sonosynth.preprocess import box_sides, doppler
     from sonosynth.synth.overlay import paint_cfd
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", type=int, default=24)
     ap.add_argument("--seeds", type=int, nargs="+", default=[10, 11])
     ap.add_argument("--gain", type=float, default=1.0, help="scale the grey by this before painting (dark clips)")
-    ap.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="doppler constants for a second column")
+    ap.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="doppler (or box_sides.NAME) constants for a second column")
     args = ap.parse_args()
     overrides = {k: float(v) if "." in v else int(v) for k, v in (s.split("=", 1) for s in args.set)}
+    modules = {"doppler": doppler, "box_sides": box_sides}
+
+    def owner(name: str):  # "NAME" is doppler's, "box_sides.NAME" the box sides'
+        module, _, constant = name.rpartition(".")
+        if module not in ("", *modules) or not hasattr(modules[module or "doppler"], constant):
+            raise SystemExit(f"no constant {name} in sonosynth.preprocess.{module or 'doppler'}")
+        return modules[module or "doppler"], constant
+
     for name in overrides:
-        if not hasattr(doppler, name):
-            raise SystemExit(f"sonosynth.preprocess.doppler has no {name}")
-    defaults = {name: getattr(doppler, name) for name in overrides}
+        owner(name)
+    defaults = {name: getattr(*owner(name)) for name in overrides}
     columns = {"as shipped": defaults} | ({"with " + " ".join(args.set): overrides} if overrides else {})
     results: dict[str, dict[str, list[tuple[float, float]]]] = {c: {} for c in columns}
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,10 +83,10 @@ def main() -> None:
                     clip = read_clip(Path(tmp) / f"case{suffix}")
                     for column, values in columns.items():
                         for key, value in values.items():
-                            setattr(doppler, key, value)
+                            setattr(*owner(key), value)
                         results[column].setdefault(codec, []).append(scores(clip, painted, truth))
                     for key, value in defaults.items():
-                        setattr(doppler, key, value)
+                        setattr(*owner(key), value)
             print(f"  {name}: done", file=sys.stderr)
     print("| masks | " + " | ".join(f"{codec}: IoU, truth in holes dB" for codec in ("lossless", "H.264")) + " |")
     print("|---|---|---|")

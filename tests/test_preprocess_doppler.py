@@ -258,3 +258,27 @@ def test_a_false_near_side_gives_way_even_where_a_line_past_it_would_cut_the_tru
     monkeypatch.setattr(box_sides, "bounding", lambda sides, shape: dict(sides))  # without the second try: the ridge stays
     lines = box_sides.best_covered(dict(chosen), candidates, outline)
     np.testing.assert_array_equal(box_sides.half_planes(lines, outline.shape), box_sides.half_planes([top, left, right, ridge], outline.shape))
+
+
+def test_a_side_the_codec_made_pulse_is_still_tried_though_many_lines_beyond_it_are_stiller(monkeypatch):
+    """The cardiac cine after H.264: flow touching the box's bottom side made it pulse through the codec (its
+    stillness fell), and a sector's thick bottom edge further down gave Hough many stiller lines, all found before
+    it. The box sides are chosen among the first lines found and the nearest to the flow, so the true side is tried
+    and taken: the box's edge then runs along the outline."""
+    from sonosynth.preprocess import box_sides
+
+    cand, still = np.zeros((200, 200), bool), np.zeros((200, 200), np.float32)
+    cand[40, 40:161] = cand[40:121, 40] = cand[40:121, 160] = True
+    still[cand] = 1.0
+    cand[120, 40:161], still[120, 40:161] = True, 0.2  # the bottom side, pulsing with the flow
+    cand[168:196, 10:191], still[168:196, 10:191] = True, 1.0  # the sector's edge, 28 px thick
+    hull = np.zeros((200, 200), bool)
+    hull[60:122, 70:131] = True  # the flow reaches the bottom side
+
+    def box_rows() -> tuple[int, int]:
+        ys = np.nonzero(box_sides.half_planes(box_sides.box_lines(cand, still, hull), cand.shape))[0]
+        return int(ys.min()), int(ys.max())
+
+    assert box_rows() == (39, 121)
+    monkeypatch.setattr(box_sides, "NEAREST_OPTIONS", 0)
+    assert box_rows()[1] > 160  # without the nearest lines: the sector's edge

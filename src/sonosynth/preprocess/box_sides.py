@@ -53,20 +53,34 @@ def box_lines(cand: np.ndarray, stillness: np.ndarray, hull: np.ndarray) -> list
     # (a tissue line that carries on past the box no longer counts where it lies outside it)
     keep = {side: np.ones(len(px), bool) for side in by_side}
     chosen: dict[int, tuple[float, float, float]] = {}
+    supported: dict[int, list[tuple[float, float, tuple[float, float, float]]]] = {}
     for _ in range(3):
         for side, cands in by_side.items():
-            chosen[side] = pick_line([(d, float(weight[on & keep[side]].sum()), line) for d, on, line in cands])
+            supported[side] = [(d, float(weight[on & keep[side]].sum()), line) for d, on, line in cands]
+            chosen[side] = pick_line(supported[side])
         for side in by_side:
             keep[side] = np.ones(len(px), bool)
             for other, (a, b, c) in chosen.items():
                 if other != side:
                     keep[side] &= a * px + b * py + c >= -SMEAR
-    return best_covered(chosen, {side: [line for _, _, line in cands] for side, cands in by_side.items()}, cand)
+    return best_covered(chosen, {side: alternatives(cands) for side, cands in supported.items()}, cand)
+
+
+def alternatives(cands: list[tuple[float, float, tuple[float, float, float]]]) -> list[tuple[float, float, float]]:
+    """Of (distance to the flow, support, line), in Hough's order (most votes first): the lines `_swapped`
+    may put in a side's place, the first SWAP_OPTIONS and the NEAREST_OPTIONS nearest to the flow. The
+    nearest, because where flow touches the outline a lossy codec makes the outline pulse with it and its
+    support (stillness) falls: after H.264 the cardiac cine's bottom side had 0.37 of the support of a
+    sector line further down, and was not among the first lines at all."""
+    first = [line for _, _, line in cands[:SWAP_OPTIONS]]
+    nearest = [line for _, _, line in sorted(cands, key=lambda c: c[0])[:NEAREST_OPTIONS]]
+    return list(dict.fromkeys(first + nearest))
 
 
 SWAP_GAIN = 0.1  # how much more of the box's edge must run along outline pixels for other sides to be taken
 SWAP_STEP = 0.01  # ... and for one change on the way
-SWAP_OPTIONS = 6  # the best-supported candidate lines tried on each side
+SWAP_OPTIONS = 6  # lines tried on each side: the first Hough found ...
+NEAREST_OPTIONS = 6  # ... and the nearest to the flow (`alternatives`)
 
 
 def _rim(mask: np.ndarray) -> np.ndarray:
@@ -116,7 +130,7 @@ def _swapped(chosen: dict[int, tuple[float, float, float]], candidates: dict[int
         changed = False
         for side in candidates:
             others = [kept for other, kept in current.items() if other != side]
-            for line in candidates[side][:SWAP_OPTIONS] + ([None] if len(others) >= 3 else []):
+            for line in candidates[side] + ([None] if len(others) >= 3 else []):
                 if line == current.get(side) or (line is None and side not in current):
                     continue
                 trial = edge_coverage(others + ([line] if line else []), near)
