@@ -30,3 +30,19 @@ def pydicom_file():
         return Path(p)
 
     return get
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory):
+    """An untrained tiny translation generator saved as weights: the real pipeline without a trained model."""
+    import torch
+
+    from sonosynth.methods.translate.config import TranslateConfig
+    from sonosynth.methods.translate.model import Generator
+    from sonosynth.methods.translate.weights import save_weights
+
+    cfg = TranslateConfig.tiny()
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("w") / "tiny.safetensors"
+    save_weights(Generator(cfg).state_dict(), cfg, path, card={"name": "tiny-untrained"})
+    return path

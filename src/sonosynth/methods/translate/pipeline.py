@@ -6,11 +6,14 @@ margin), so its cost follows the colour box, not the frame size. In temporal mod
 pixels are finally averaged with the same pixels of the frames before and after (`stabilise`) when
 they change more from frame to frame than the tissue around the hole does: the network's estimate
 of a pixel hidden in every nearby frame jitters with the codec noise around the hole, which a
-viewer sees as flicker, while tissue that really moves must not be smeared.
+viewer sees as flicker, while tissue that really moves must not be smeared. Last, where a frame
+repeats the one before (a frame grabber's copies), what one copy hides and another shows is copied
+(`repeats`).
 """
 from __future__ import annotations
 
 from collections import deque
+from itertools import zip_longest
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -22,6 +25,7 @@ from torch.nn import functional as F
 from ...clip import Clip
 from ...errors import BadOption
 from .model import seen_elsewhere
+from .repeats import NEAR_HOLE, carry_repeats, repeats
 from .temporal import network_inputs
 from .weights import load_generator
 
@@ -31,7 +35,8 @@ STABILISER_GAIN = 2.0    # how fast a neighbour's weight grows with the excess c
 COPY_MAX_CHANGE = 0.25  # copy a pixel only from frames whose tissue differs by ≤ 25 % of its brightness (`temporal.similar_tissue`)
 UNSEEN_FRAME_BY_FRAME = True  # a pixel no frame within the horizon shows gets the frame-by-frame estimate (`_predict`)
 SPECK_MAX_AREA = 256  # visible patches this small, enclosed by colour, are not a fill's source (`enclosed_specks`)
-RING = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (17, 17))  # tissue within 8 px of a hole: its motion
+CARRY_REPEATS = True  # a pixel one copy of a repeated frame hides and another shows is copied (`repeats`)
+RING = NEAR_HOLE  # tissue within 8 px of a hole: its motion
 
 
 class Translator:
@@ -62,6 +67,7 @@ class Translator:
         first = 0          # clip index of buf[0]
         next_target = 0    # first frame not yet emitted
         rebuilt: dict[int, np.ndarray] = {}  # clip index → rebuilt frame (unstabilised), kept while a neighbour needs it
+        is_copy: dict[int, bool] = {}  # clip index → whether that frame repeats the one before (`repeats`)
         done = False
         it = iter(frames)
         while not done or next_target < first + len(buf):
@@ -78,7 +84,8 @@ class Translator:
             for t in range(next_target, end):
                 if self.temporal:
                     neighbours = [(rebuilt[s], buf[s - first][1]) for s in (t - 1, t + 1) if s in rebuilt]
-                    yield stabilise(rebuilt[t], buf[t - first][1], neighbours)
+                    frame = stabilise(rebuilt[t], buf[t - first][1], neighbours)
+                    yield self._carry_repeats(frame, t, buf, first, is_copy) if CARRY_REPEATS else frame
                 else:
                     yield rebuilt[t]
             for t in [t for t in rebuilt if t < end - 1]:
@@ -88,6 +95,30 @@ class Translator:
                 buf.popleft()
                 hidden.popleft()
                 first += 1
+
+    def _carry_repeats(self, frame: np.ndarray, t: int, buf, first: int, is_copy: dict[int, bool]) -> np.ndarray:
+        """`repeats.carry_repeats` for frame t of the window `buf`, with the copies of its picture within
+        `horizon` frames (always in `buf`, so the result does not depend on `batch`)."""
+        def repeats_previous(s: int) -> bool:
+            if s not in is_copy:
+                is_copy[s] = repeats(buf[s - 1 - first], buf[s - first])
+            return is_copy[s]
+
+        for s in [s for s in is_copy if s <= first]:
+            del is_copy[s]
+        if not buf[t - first][1].any():
+            return frame
+        before, after = [], []
+        for s in range(t - 1, max(first, t - self.horizon) - 1, -1):
+            if not repeats_previous(s + 1):
+                break
+            before.append(buf[s - first])
+        for s in range(t + 1, min(t + self.horizon, first + len(buf) - 1) + 1):
+            if not repeats_previous(s):
+                break
+            after.append(buf[s - first])
+        nearest_first = [c for pair in zip_longest(before, after) for c in pair if c is not None]
+        return carry_repeats(frame, buf[t - first][1], nearest_first)
 
     @torch.inference_mode()
     def _translate_window(self, buf, first: int, t0: int, t1: int, region, hidden=None) -> list[np.ndarray]:
