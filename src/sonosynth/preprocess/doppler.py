@@ -117,24 +117,24 @@ def colour_box(clip: Clip | np.ndarray) -> np.ndarray:
         return np.zeros(f.shape[1:3], bool)
     rgb = f[_box_frames(len(f))]
     colour = colour_pixels(rgb)
-    return _colour_box(rgb, _line_pixels(rgb), _sector(f, colour), colour)
+    return _colour_box(rgb, _line_pixels(rgb), _sector(f, rgb, colour), colour)
 
 
 FLOW_GROWS_SECTOR = True  # `_sector`: a switch, so `scripts/validate_masks.py --set` can compare without it
 
 
-def _sector(f: np.ndarray, colour: np.ndarray) -> np.ndarray:
+def _sector(f: np.ndarray, rgb: np.ndarray, colour: np.ndarray) -> np.ndarray:
     """The scan sector (`sector_mask`), grown to take in flow that pulses outside it.
 
     Flow lies in the image by definition. In a dark image under a bright box outline, `sector_mask` took
     the outline for a static overlay (a frame grabber's text panel) and left the box, flow and all, out
     of the sector: no hole was found. Flow here is colour in the red-blue hues of a velocity or power map
     (an ECG trace is green) that some sampled frames show and others do not (a colour scale shows in all),
-    with the colour joined to it. `colour`: `colour_pixels` of the frames `_box_frames` picks."""
+    with the colour joined to it. `rgb`: the frames `_box_frames` picks; `colour`: their `colour_pixels`."""
     sector = sector_mask(f)
     if f.shape[0] < 2 or not FLOW_GROWS_SECTOR:
         return sector
-    level = f[_box_frames(len(f))].astype(np.int16)
+    level = rgb.astype(np.int16)
     flow_hue = np.maximum(level[..., 0], level[..., 2]) >= level[..., 1]
     share = (colour & flow_hue).mean(axis=0)
     pulsing = (share > 0) & (share < 1)
@@ -231,11 +231,11 @@ def _flow_in_box(clip: Clip | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
         return np.zeros(f.shape[:3], bool), empty, empty
     colour = colour_pixels(f)
     sampled = _box_frames(len(f))
-    sector = _sector(f, colour[sampled])
+    rgb = f[sampled]
+    sector = _sector(f, rgb, colour[sampled])
     out = colour & sector
     if not out.any():
         return out, np.zeros_like(sector), sector
-    rgb = f[sampled]
     line_pixels = _line_pixels(rgb)  # the box and its outline both need them: computed once
     box = _colour_box(rgb, line_pixels, sector, colour[sampled])
     outline = _outline(box, line_pixels[0], still=len(rgb) == 1)

@@ -36,7 +36,6 @@ COPY_MAX_CHANGE = 0.25  # copy a pixel only from frames whose tissue differs by 
 UNSEEN_FRAME_BY_FRAME = True  # a pixel no frame within the horizon shows gets the frame-by-frame estimate (`_predict`)
 SPECK_MAX_AREA = 256  # visible patches this small, enclosed by colour, are not a fill's source (`enclosed_specks`)
 CARRY_REPEATS = True  # a pixel one copy of a repeated frame hides and another shows is copied (`repeats`)
-RING = NEAR_HOLE  # tissue within 8 px of a hole: its motion
 
 
 class Translator:
@@ -187,7 +186,7 @@ def stabilise(frame: np.ndarray, hole: np.ndarray, neighbours: list[tuple[np.nda
     if not hole.any() or not neighbours:
         return frame
     y = frame.astype(np.float32)
-    ring = cv2.dilate(hole.view(np.uint8), RING).astype(bool) & ~hole
+    ring = cv2.dilate(hole.view(np.uint8), NEAR_HOLE).astype(bool) & ~hole  # tissue within 8 px: its motion
     hole_change, tissue_change = [], []
     for other, other_hole in neighbours:
         change = np.abs(y - other)
