@@ -159,10 +159,11 @@ def test_stabiliser_averages_jittering_rebuilt_pixels_but_not_moving_tissue():
 
 
 def test_temporal_output_is_the_stabilised_network_output(tiny_weights, monkeypatch):
-    from sonosynth.methods.translate import pipeline
+    from sonosynth.methods.translate import pipeline, still
     from sonosynth.methods.translate.pipeline import stabilise
 
     monkeypatch.setattr(pipeline, "CARRY_REPEATS", False)  # still tissue repeats its frames (tests/test_translate_repeats.py)
+    monkeypatch.setattr(still, "STILL_RANGE", -1)  # and shows one value in every frame (tests/test_translate_still.py)
     grey, holes = _clip_with_holes()
     grey[:] = grey[0]  # still tissue, so the stabiliser has jitter to remove
     tr = Translator(tiny_weights, batch=len(grey))

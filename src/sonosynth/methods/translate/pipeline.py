@@ -8,7 +8,8 @@ they change more from frame to frame than the tissue around the hole does: the n
 of a pixel hidden in every nearby frame jitters with the codec noise around the hole, which a
 viewer sees as flicker, while tissue that really moves must not be smeared. Last, where a frame
 repeats the one before (a frame grabber's copies), what one copy hides and another shows is copied
-(`repeats`).
+(`repeats`); before that, a hidden pixel that every nearby frame showing it shows with one value
+(a black border, a near-black phantom) takes that value (`still`).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from ...clip import Clip
 from ...errors import BadOption
 from .model import seen_elsewhere
 from .repeats import NEAR_HOLE, carry_repeats, repeats
+from .still import fill_still_pixels
 from .temporal import network_inputs
 from .weights import load_generator
 
@@ -84,6 +86,7 @@ class Translator:
                 if self.temporal:
                     neighbours = [(rebuilt[s], buf[s - first][1]) for s in (t - 1, t + 1) if s in rebuilt]
                     frame = stabilise(rebuilt[t], buf[t - first][1], neighbours)
+                    frame = self._fill_still(frame, t, buf, first)
                     yield self._carry_repeats(frame, t, buf, first, is_copy) if CARRY_REPEATS else frame
                 else:
                     yield rebuilt[t]
@@ -94,6 +97,15 @@ class Translator:
                 buf.popleft()
                 hidden.popleft()
                 first += 1
+
+    def _fill_still(self, frame: np.ndarray, t: int, buf, first: int) -> np.ndarray:
+        """`still.fill_still_pixels` for frame t of the window `buf`, with the frames within `horizon` of it
+        (always in `buf`, so the result does not depend on `batch`)."""
+        hole = buf[t - first][1]
+        if not hole.any():
+            return frame
+        lo, hi = max(first, t - self.horizon), min(t + self.horizon, first + len(buf) - 1)
+        return fill_still_pixels(frame, hole, [buf[s - first] for s in range(lo, hi + 1) if s != t])
 
     def _carry_repeats(self, frame: np.ndarray, t: int, buf, first: int, is_copy: dict[int, bool]) -> np.ndarray:
         """`repeats.carry_repeats` for frame t of the window `buf`, with the copies of its picture within
