@@ -48,7 +48,6 @@ SETTINGS = {  # name: (stabiliser centre weight, stabiliser gain, copy gate, lar
     "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.1": (2.0, 2.0, 0.25, 256, True, 0.1, 0, -1),
     "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.25": (2.0, 2.0, 0.25, 256, True, 0.25, 0, -1),
     "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.25 1 px clear": (2.0, 2.0, 0.25, 256, True, 0.25, 1, -1),
-    "... repeats 1 px clear, still pixels within 0 levels": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 0),
     "... repeats 1 px clear, still pixels within 1 level (shipped)": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1),
     "... repeats 1 px clear, still pixels within 2 levels": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 2),
 }
