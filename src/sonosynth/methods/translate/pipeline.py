@@ -83,13 +83,7 @@ class Translator:
             start = next_target + (next_target in rebuilt)
             rebuilt.update(zip(range(start, ahead), self._translate_window(buf, first, start, ahead, region, hidden)))
             for t in range(next_target, end):
-                if self.temporal:
-                    neighbours = [(rebuilt[s], buf[s - first][1]) for s in (t - 1, t + 1) if s in rebuilt]
-                    frame = stabilise(rebuilt[t], buf[t - first][1], neighbours)
-                    frame = self._fill_still(frame, t, buf, first)
-                    yield self._carry_repeats(frame, t, buf, first, is_copy) if CARRY_REPEATS else frame
-                else:
-                    yield rebuilt[t]
+                yield self._after_network(t, buf, first, rebuilt, is_copy) if self.temporal else rebuilt[t]
             for t in [t for t in rebuilt if t < end - 1]:
                 del rebuilt[t]
             next_target = end
@@ -97,34 +91,37 @@ class Translator:
                 buf.popleft()
                 hidden.popleft()
                 first += 1
+                is_copy.pop(first, None)  # it compared the frame just dropped
 
-    def _fill_still(self, frame: np.ndarray, t: int, buf, first: int) -> np.ndarray:
-        """`still.fill_still_pixels` for frame t of the window `buf`, with the frames within `horizon` of it
-        (always in `buf`, so the result does not depend on `batch`)."""
+    def _after_network(self, t: int, buf, first: int, rebuilt: dict[int, np.ndarray], is_copy: dict[int, bool]) -> np.ndarray:
+        """Frame t's rebuilt pixels after the temporal steps that follow the network: the stabiliser, the
+        still pixels (`still`) and the copies between repeated frames (`repeats`). Those two look at the
+        frames within `horizon` of t, always in the window `buf`, so the result does not depend on `batch`."""
         hole = buf[t - first][1]
+        neighbours = [(rebuilt[s], buf[s - first][1]) for s in (t - 1, t + 1) if s in rebuilt]
+        frame = stabilise(rebuilt[t], hole, neighbours)
         if not hole.any():
             return frame
         lo, hi = max(first, t - self.horizon), min(t + self.horizon, first + len(buf) - 1)
-        return fill_still_pixels(frame, hole, [buf[s - first] for s in range(lo, hi + 1) if s != t])
+        frame = fill_still_pixels(frame, hole, [buf[s - first] for s in range(lo, hi + 1) if s != t])
+        return self._carry_repeats(frame, t, buf, first, (lo, hi), is_copy) if CARRY_REPEATS else frame
 
-    def _carry_repeats(self, frame: np.ndarray, t: int, buf, first: int, is_copy: dict[int, bool]) -> np.ndarray:
-        """`repeats.carry_repeats` for frame t of the window `buf`, with the copies of its picture within
-        `horizon` frames (always in `buf`, so the result does not depend on `batch`)."""
+    def _carry_repeats(self, frame: np.ndarray, t: int, buf, first: int, span: tuple[int, int],
+                       is_copy: dict[int, bool]) -> np.ndarray:
+        """`repeats.carry_repeats` for frame t of the window `buf`, with the copies of its picture among the
+        frames `span` (first, last clip index); `is_copy` caches `repeats` per frame."""
         def repeats_previous(s: int) -> bool:
             if s not in is_copy:
                 is_copy[s] = repeats(buf[s - 1 - first], buf[s - first])
             return is_copy[s]
 
-        for s in [s for s in is_copy if s <= first]:
-            del is_copy[s]
-        if not buf[t - first][1].any():
-            return frame
+        lo, hi = span
         before, after = [], []
-        for s in range(t - 1, max(first, t - self.horizon) - 1, -1):
+        for s in range(t - 1, lo - 1, -1):
             if not repeats_previous(s + 1):
                 break
             before.append(buf[s - first])
-        for s in range(t + 1, min(t + self.horizon, first + len(buf) - 1) + 1):
+        for s in range(t + 1, hi + 1):
             if not repeats_previous(s):
                 break
             after.append(buf[s - first])
