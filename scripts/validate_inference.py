@@ -9,7 +9,8 @@ by at most this share of its brightness; none = always copy) and the specks hidd
 the frame-by-frame estimate for pixels no frame within the horizon shows (`pipeline.UNSEEN_FRAME_BY_FRAME`)
 and the pixels copied between repeated frames (`repeats.REPEAT_MAX_CHANGE`: the largest mean change of
 one picture; `repeats.SOURCE_MARGIN`: how far from a copy's colour) and the still pixels (`still.STILL_RANGE`:
-the largest spread of a hidden pixel's views in the nearby frames that counts as one value).
+the largest spread of a hidden pixel's views in the nearby frames that counts as one value) and whether the
+pixels copied from other frames follow the tissue's optical flow (`pipeline.ALIGN_COPIES`).
 Cases: the four validation clips of `select_checkpoint.py`, 40 frames, as recorded ("still"), with
 synthetic tissue motion ("moving", `data.tissue_motion`), swept sideways 1.5 px a frame ("swept", a
 freehand sweep) and darkened to a twentieth ("dark", like a frame grabber's near-black phantom), written
@@ -33,23 +34,27 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 SETTINGS = {  # name: (stabiliser centre weight, stabiliser gain, copy gate, largest speck hidden, unseen pixels frame by frame,
             #        repeated frames: largest mean change of one picture (0 = not carried), px kept clear of a copy's colour,
-            #        still pixels: largest spread of one value's views (-1 = off))
-    "no stabiliser, no gate": (2.0, 0.0, None, 0, False, 0.0, 0, -1),
-    "stabiliser gain 1, no gate": (2.0, 1.0, None, 0, False, 0.0, 0, -1),
-    "stabiliser gain 2, no gate": (2.0, 2.0, None, 0, False, 0.0, 0, -1),
-    "stabiliser gain 2 centre 1, no gate": (1.0, 2.0, None, 0, False, 0.0, 0, -1),
-    "stabiliser gain 2, gate 0.15": (2.0, 2.0, 0.15, 0, False, 0.0, 0, -1),
-    "stabiliser gain 2, gate 0.25": (2.0, 2.0, 0.25, 0, False, 0.0, 0, -1),
-    "stabiliser gain 2, gate 0.5": (2.0, 2.0, 0.5, 0, False, 0.0, 0, -1),
-    "stabiliser gain 2, gate 0.25, specks ≤ 16 px hidden": (2.0, 2.0, 0.25, 16, False, 0.0, 0, -1),
-    "stabiliser gain 2, gate 0.25, specks ≤ 64 px hidden": (2.0, 2.0, 0.25, 64, False, 0.0, 0, -1),
-    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden": (2.0, 2.0, 0.25, 256, False, 0.0, 0, -1),
-    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame": (2.0, 2.0, 0.25, 256, True, 0.0, 0, -1),
-    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.1": (2.0, 2.0, 0.25, 256, True, 0.1, 0, -1),
-    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.25": (2.0, 2.0, 0.25, 256, True, 0.25, 0, -1),
-    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.25 1 px clear": (2.0, 2.0, 0.25, 256, True, 0.25, 1, -1),
-    "... repeats 1 px clear, still pixels within 1 level (shipped)": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1),
-    "... repeats 1 px clear, still pixels within 2 levels": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 2),
+            #        still pixels: largest spread of one value's views (-1 = off), copies moved with the optical flow:
+            #        False, "values" (a moved frame lends only pixels it shows as it lies) or "all"; the "all" row's figures
+            #        in docs/translate.md were run with align.DIS_PRESET = FAST)
+    "no stabiliser, no gate": (2.0, 0.0, None, 0, False, 0.0, 0, -1, False),
+    "stabiliser gain 1, no gate": (2.0, 1.0, None, 0, False, 0.0, 0, -1, False),
+    "stabiliser gain 2, no gate": (2.0, 2.0, None, 0, False, 0.0, 0, -1, False),
+    "stabiliser gain 2 centre 1, no gate": (1.0, 2.0, None, 0, False, 0.0, 0, -1, False),
+    "stabiliser gain 2, gate 0.15": (2.0, 2.0, 0.15, 0, False, 0.0, 0, -1, False),
+    "stabiliser gain 2, gate 0.25": (2.0, 2.0, 0.25, 0, False, 0.0, 0, -1, False),
+    "stabiliser gain 2, gate 0.5": (2.0, 2.0, 0.5, 0, False, 0.0, 0, -1, False),
+    "stabiliser gain 2, gate 0.25, specks ≤ 16 px hidden": (2.0, 2.0, 0.25, 16, False, 0.0, 0, -1, False),
+    "stabiliser gain 2, gate 0.25, specks ≤ 64 px hidden": (2.0, 2.0, 0.25, 64, False, 0.0, 0, -1, False),
+    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden": (2.0, 2.0, 0.25, 256, False, 0.0, 0, -1, False),
+    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame": (2.0, 2.0, 0.25, 256, True, 0.0, 0, -1, False),
+    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.1": (2.0, 2.0, 0.25, 256, True, 0.1, 0, -1, False),
+    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.25": (2.0, 2.0, 0.25, 256, True, 0.25, 0, -1, False),
+    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.25 1 px clear": (2.0, 2.0, 0.25, 256, True, 0.25, 1, -1, False),
+    "... repeats 1 px clear, still pixels within 1 level": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, False),
+    "... repeats 1 px clear, still pixels within 2 levels": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 2, False),
+    "... still pixels within 1 level, copies follow the flow, new pixels too": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, "all"),
+    "... still pixels within 1 level, copies follow the flow, no new pixels (shipped)": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, "values"),
 }
 SWEEP_PX_PER_FRAME = 1.5
 DARK_GAIN = 0.05
@@ -85,7 +90,7 @@ def cases(work: Path, seeds: list[int]):
 
 
 def main() -> None:
-    from sonosynth.methods.translate import pipeline, repeats, still
+    from sonosynth.methods.translate import align, pipeline, repeats, still
     from sonosynth.methods.translate.scoring import translation_scores
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -99,11 +104,11 @@ def main() -> None:
     scores: dict[str, dict[str, list[dict]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for group, clip, holes, mask, truth in cases(Path(tmp), args.seeds):
-            for setting, (centre, gain, gate, specks, unseen, repeat, clear, still_range) in settings.items():
+            for setting, (centre, gain, gate, specks, unseen, repeat, clear, still_range, aligned) in settings.items():
                 pipeline.STABILISER_CENTRE, pipeline.STABILISER_GAIN, pipeline.COPY_MAX_CHANGE = centre, gain, gate
                 pipeline.SPECK_MAX_AREA, pipeline.UNSEEN_FRAME_BY_FRAME = specks, unseen
                 pipeline.CARRY_REPEATS, repeats.REPEAT_MAX_CHANGE, repeats.SOURCE_MARGIN = repeat > 0, repeat, clear
-                still.STILL_RANGE = still_range
+                still.STILL_RANGE, pipeline.ALIGN_COPIES, align.NEW_PIXELS = still_range, bool(aligned), aligned == "all"
                 for weights, translator in translators.items():
                     row = setting if len(translators) == 1 else f"{setting} @ {Path(weights or 'shipped').stem}"
                     out = pipeline.translate(clip, holes=holes, translator=translator).grey()

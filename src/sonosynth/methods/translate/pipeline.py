@@ -2,14 +2,15 @@
 
 Frames stream through a window of `batch + 2·horizon + 1` frames, so memory stays constant however
 long the clip is. Within each window the network sees only the crop around the holes (plus a
-margin), so its cost follows the colour box, not the frame size. In temporal mode a frame's rebuilt
-pixels are finally averaged with the same pixels of the frames before and after (`stabilise`) when
-they change more from frame to frame than the tissue around the hole does: the network's estimate
-of a pixel hidden in every nearby frame jitters with the codec noise around the hole, which a
-viewer sees as flicker, while tissue that really moves must not be smeared. Last, where a frame
-repeats the one before (a frame grabber's copies), what one copy hides and another shows is copied
-(`repeats`); before that, a hidden pixel that every nearby frame showing it shows with one value
-(a black border, a near-black phantom) takes that value (`still`).
+margin), so its cost follows the colour box, not the frame size. The pixels it is handed from other
+frames are moved with the tissue's optical flow where that matches better (`align`). In temporal
+mode a frame's rebuilt pixels are finally averaged with the same pixels of the frames before and
+after (`stabilise`) when they change more from frame to frame than the tissue around the hole does:
+the network's estimate of a pixel hidden in every nearby frame jitters with the codec noise around
+the hole, which a viewer sees as flicker, while tissue that really moves must not be smeared. Last,
+where a frame repeats the one before (a frame grabber's copies), what one copy hides and another
+shows is copied (`repeats`); before that, a hidden pixel that every nearby frame showing it shows
+with one value (a black border, a near-black phantom) takes that value (`still`).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from torch.nn import functional as F
 
 from ...clip import Clip
 from ...errors import BadOption
+from .align import FlowCache, aligned_nearest_visible
 from .model import seen_elsewhere
 from .repeats import NEAR_HOLE, carry_repeats, repeats
 from .still import fill_still_pixels
@@ -38,6 +40,7 @@ COPY_MAX_CHANGE = 0.25  # copy a pixel only from frames whose tissue differs by 
 UNSEEN_FRAME_BY_FRAME = True  # a pixel no frame within the horizon shows gets the frame-by-frame estimate (`_predict`)
 SPECK_MAX_AREA = 256  # visible patches this small, enclosed by colour, are not a fill's source (`enclosed_specks`)
 CARRY_REPEATS = True  # a pixel one copy of a repeated frame hides and another shows is copied (`repeats`)
+ALIGN_COPIES = True  # pixels copied from other frames follow the tissue's optical flow (`align`)
 
 
 class Translator:
@@ -69,6 +72,7 @@ class Translator:
         next_target = 0    # first frame not yet emitted
         rebuilt: dict[int, np.ndarray] = {}  # clip index → rebuilt frame (unstabilised), kept while a neighbour needs it
         is_copy: dict[int, bool] = {}  # clip index → whether that frame repeats the one before (`repeats`)
+        flows = FlowCache()  # optical flow between neighbouring frames of the window (`align`)
         done = False
         it = iter(frames)
         while not done or next_target < first + len(buf):
@@ -81,7 +85,8 @@ class Translator:
             end = min(next_target + n, first + len(buf))
             ahead = min(end + 1, first + len(buf)) if self.temporal else end
             start = next_target + (next_target in rebuilt)
-            rebuilt.update(zip(range(start, ahead), self._translate_window(buf, first, start, ahead, region, hidden)))
+            rebuilt.update(zip(range(start, ahead), self._translate_window(buf, first, start, ahead, region, hidden,
+                                                                          flows)))
             for t in range(next_target, end):
                 yield self._after_network(t, buf, first, rebuilt, is_copy) if self.temporal else rebuilt[t]
             for t in [t for t in rebuilt if t < end - 1]:
@@ -92,6 +97,7 @@ class Translator:
                 hidden.popleft()
                 first += 1
                 is_copy.pop(first, None)  # it compared the frame just dropped
+            flows.forget_before(first)
 
     def _after_network(self, t: int, buf, first: int, rebuilt: dict[int, np.ndarray], is_copy: dict[int, bool]) -> np.ndarray:
         """Frame t's rebuilt pixels after the temporal steps that follow the network: the stabiliser, the
@@ -129,8 +135,10 @@ class Translator:
         return carry_repeats(frame, buf[t - first][1], nearest_first)
 
     @torch.inference_mode()
-    def _translate_window(self, buf, first: int, t0: int, t1: int, region, hidden=None) -> list[np.ndarray]:
-        """The rebuilt target frames t0..t1 of the window `buf`; `hidden`: `hidden_from_network` of its holes, if known."""
+    def _translate_window(self, buf, first: int, t0: int, t1: int, region, hidden=None,
+                          flows: FlowCache | None = None) -> list[np.ndarray]:
+        """The rebuilt target frames t0..t1 of the window `buf`; `hidden`: `hidden_from_network` of its holes, if
+        known; `flows`: the stream's cache of optical flows."""
         grey = np.stack([g for g, _ in buf])
         holes = np.stack([h for _, h in buf])
         hidden = hidden_from_network(holes) if hidden is None else np.stack(hidden)
@@ -139,13 +147,26 @@ class Translator:
         if t1 <= t0 or not holes[targets].any():
             return list(out)
         y0, y1, x0, x1 = region or hole_region(holes)
-        pred = self._predict(grey[:, y0:y1, x0:x1], hidden[:, y0:y1, x0:x1], targets)
+        pred = self._predict(grey[:, y0:y1, x0:x1], hidden[:, y0:y1, x0:x1], targets,
+                             None if flows is None else (flows, first, (y0, y1, x0, x1)))
         patch = out[:, y0:y1, x0:x1]
         hole_t = holes[targets, y0:y1, x0:x1]
         patch[hole_t] = pred[hole_t]
         return list(out)
 
-    def _predict(self, grey: np.ndarray, holes: np.ndarray, targets: slice) -> np.ndarray:
+    def _aligned_copies(self, frames: torch.Tensor, holes: torch.Tensor, targets: slice,
+                        window: tuple[FlowCache, int, tuple] | None) -> torch.Tensor:
+        """The network's four prior channels (`align.aligned_nearest_visible`) for the target frames of a
+        (1, T, h, w) window at the network's scale, (1, n targets, 4, h, w); `window` (the stream's flows, clip
+        index of the window's first frame, crop) lets a stream measure each pair of frames once."""
+        grey = ((frames[0] + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
+        hidden = holes[0].cpu().numpy()
+        flows = None if window is None else window[0].window(grey, hidden, *window[1:])
+        found = aligned_nearest_visible(grey, hidden, range(len(grey))[targets], self.horizon, COPY_MAX_CHANGE, flows)
+        return torch.from_numpy(np.stack(found, axis=1)).to(frames.device)[None]
+
+    def _predict(self, grey: np.ndarray, holes: np.ndarray, targets: slice,
+                 window: tuple[FlowCache, int, tuple] | None = None) -> np.ndarray:
         """Network output (uint8) for the target frames of a cropped window, at the crop's own size.
 
         A hole pixel that no frame within the horizon shows takes the frame-by-frame estimate
@@ -161,11 +182,13 @@ class Translator:
         if (hn, wn) != (h, w):
             frames = F.interpolate(frames, size=(hn, wn), mode="area")
             hole_t = F.interpolate(hole_t.float(), size=(hn, wn), mode="area") > 0
+        priors = self._aligned_copies(frames, hole_t, targets, window) if self.temporal and ALIGN_COPIES else None
         ph, pw = (-hn) % 4, (-wn) % 4
         if ph or pw:  # the padding repeats the edge, holes included: a hidden edge pixel must not pass for tissue
             frames = F.pad(frames, (0, pw, 0, ph), mode="replicate")
             hole_t = F.pad(hole_t.float(), (0, pw, 0, ph), mode="replicate") > 0.5
-        x = network_inputs(frames, hole_t, targets, self.horizon, self.temporal, COPY_MAX_CHANGE)[0]
+            priors = None if priors is None else F.pad(priors[0], (0, pw, 0, ph), mode="replicate")[None]
+        x = network_inputs(frames, hole_t, targets, self.horizon, self.temporal, COPY_MAX_CHANGE, priors)[0]
         if self.temporal and UNSEEN_FRAME_BY_FRAME:
             alone = network_inputs(frames, hole_t, targets, self.horizon, False)[0]
             _, refined = self.generator(torch.cat([x, alone]))

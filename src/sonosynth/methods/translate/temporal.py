@@ -56,13 +56,14 @@ def similar_tissue(a: torch.Tensor, b: torch.Tensor, seen: torch.Tensor, max_cha
 
 
 def network_inputs(frames: torch.Tensor, holes: torch.Tensor, centre: slice, horizon: int, temporal: bool,
-                   max_change: float | None = None) -> torch.Tensor:
+                   max_change: float | None = None, priors: torch.Tensor | None = None) -> torch.Tensor:
     """Stack the network's input channels for the frames in `centre` of a window.
 
     frames: (B, T, H, W) in [-1, 1]; holes: (B, T, H, W) bool. For each centre frame t the channels are:
     the frame with its hole zeroed, the hole, frames t-1 and t+1 (holes zeroed) with their holes,
     and the nearest visible past and future values with their time distances (10 channels).
     With temporal=False every temporal channel says "nothing known", which is the frame-by-frame model.
+    `priors` (B, n_centre, 4, H, W), if given, replaces the last four (`align.aligned_nearest_visible`).
     Returns (B, n_centre, 10, H, W).
     """
     hole_f = holes.float()
@@ -73,11 +74,12 @@ def network_inputs(frames: torch.Tensor, holes: torch.Tensor, centre: slice, hor
     next_idx = (idx + 1).clamp(max=T - 1)
     own = [visible[:, idx], hole_f[:, idx]]
     if temporal:
+        neigh = [visible[:, prev_idx], hole_f[:, prev_idx], visible[:, next_idx], hole_f[:, next_idx]]
+        if priors is not None:
+            return torch.cat([torch.stack(own + neigh, dim=2), priors], dim=2)
         pv, pd = nearest_visible(frames, holes, horizon, -1, idx, max_change)
         nv, nd = nearest_visible(frames, holes, horizon, +1, idx, max_change)
-        neigh = [visible[:, prev_idx], hole_f[:, prev_idx], visible[:, next_idx], hole_f[:, next_idx]]
-        prior = [pv, pd, nv, nd]
-        return torch.stack(own + neigh + prior, dim=2)
+        return torch.stack(own + neigh + [pv, pd, nv, nd], dim=2)
     own_t = torch.stack(own, dim=2)
     return torch.cat([own_t, nothing_known(own_t)], dim=2)
 
