@@ -120,3 +120,25 @@ def test_h264_luminance_is_lossy_reproducible_and_matches_the_mp4_reader(tmp_pat
     write_clip(Clip(frames, fps=30.0), tmp_path / "same.mp4", crf=0)
     assert np.abs(exact - truth).max() <= 1.0
     assert np.abs(read_clip(tmp_path / "same.mp4").grey() - exact).mean() < 1.0  # it rounds to 8-bit RGB and clips at colour edges
+
+
+def test_aligned_copies_in_training_are_the_inference_ones_and_draw_nothing_else(clip_folder, tmp_path):
+    import torch
+
+    from sonosynth.methods.translate.align import aligned_nearest_visible
+    from sonosynth.methods.translate.data import ClipBank, TranslateSamples, list_training_clips
+
+    bank = ClipBank(list_training_clips(clip_folder))
+    plain = TranslateSamples(bank, crop=32, horizon=3, seed=0, temporal_dropout=0.2, length=10)
+    moved = TranslateSamples(bank, crop=32, horizon=3, seed=0, temporal_dropout=0.2, length=10, align=True)
+    assert TranslateConfig().align is False and "priors" not in plain[0]
+    for i in range(2):
+        a, m = plain[i], moved[i]
+        assert all(torch.equal(a[k], m[k]) for k in a)  # the same sample, plus its moved copies
+        grey = ((m["seen"] + 1) * 127.5).round().to(torch.uint8).numpy()
+        want = aligned_nearest_visible(grey, m["holes"].numpy(), range(3, 5), 3, None)
+        assert m["priors"].shape == (2, 4, 32, 32)
+        np.testing.assert_allclose(m["priors"].numpy(), np.stack(want, 1), atol=1e-6)
+    run = tmp_path / "aligned"
+    train(TranslateConfig.tiny().override(align=True, steps=2), clip_folder, run, quiet=True, accelerator="cpu", devices=1)
+    assert (run / "translate.safetensors").is_file() and '"align": true' in (run / "translate.json").read_text()

@@ -34,6 +34,7 @@ class TranslateConfig:
     temporal_dropout: float = 0.2   # share of samples trained without temporal input (the ablation mode)
     motion: float = 0.0             # share of samples whose tissue moves under the fixed holes (data.tissue_motion)
     codec: float = 0.0              # share of samples the network sees through H.264 (data.through_h264)
+    align: bool = False             # copies from other frames moved with the optical flow in training too (`align`)
     w_hole: float = 6.0             # L1 inside the hole
     w_valid: float = 1.0            # L1 outside the hole (keeps the network's output sane at the seam)
     w_temporal: float = 2.0         # consecutive-output consistency inside the hole

@@ -143,12 +143,14 @@ def through_h264(seg: np.ndarray, holes: np.ndarray, rng: np.random.Generator) -
 
 class TranslateSamples(Dataset):
     """Sample i: a window of 2·horizon+2 frames of one clip, cropped, augmented, with training holes.
-    "frames" is the truth; "seen" is what the network is given (the same, or the frames through H.264)."""
+    "frames" is the truth; "seen" is what the network is given (the same, or the frames through H.264);
+    with `align`, "priors" holds the two centre frames' copies moved with the optical flow, as at inference."""
 
     def __init__(self, bank: ClipBank, crop: int, horizon: int, seed: int, temporal_dropout: float, length: int,
-                 motion: float = 0.0, codec: float = 0.0):
+                 motion: float = 0.0, codec: float = 0.0, align: bool = False):
         self.bank, self.crop, self.horizon, self.seed = bank, crop, horizon, seed
         self.temporal_dropout, self.length, self.motion, self.codec = temporal_dropout, length, motion, codec
+        self.align = align
 
     def __len__(self) -> int:
         return self.length
@@ -175,12 +177,19 @@ class TranslateSamples(Dataset):
         seen = seg
         if self.codec > 0 and rng.random() < self.codec:  # as with motion: no draw when off
             seen = through_h264(seg, holes, rng)
-        return {
+        sample = {
             "frames": torch.from_numpy(seg / 127.5 - 1.0).float(),
             "seen": torch.from_numpy(seen / 127.5 - 1.0).float(),
             "holes": torch.from_numpy(np.ascontiguousarray(holes)),
             "temporal": torch.tensor(rng.random() >= self.temporal_dropout),
         }
+        if self.align:
+            from .align import aligned_nearest_visible
+
+            grey = np.clip(np.rint(seen), 0, 255).astype(np.uint8)
+            centre = range(self.horizon, self.horizon + 2)
+            sample["priors"] = torch.from_numpy(np.stack(aligned_nearest_visible(grey, holes, centre, self.horizon, None), 1))
+        return sample
 
 
 class EpochSampler(Sampler[int]):

@@ -54,7 +54,7 @@ class TranslateModule(L.LightningModule):
         h = self.cfg.horizon
         frames, holes = batch["frames"], batch["holes"]
         centre = slice(h, h + 2)
-        x = network_inputs(batch["seen"], holes, centre, h, temporal=self.cfg.temporal)
+        x = network_inputs(batch["seen"], holes, centre, h, temporal=self.cfg.temporal, priors=batch.get("priors"))
         x = drop_temporal(x, batch["temporal"] & self.cfg.temporal)
         B = x.shape[0]
         coarse, refined = self.generator(x.flatten(0, 1))

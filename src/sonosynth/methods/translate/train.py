@@ -47,7 +47,7 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
     rank = int(os.environ.get("RANK", os.environ.get("GLOBAL_RANK", "0")))
     per_rank = cfg.ckpt_every * cfg.batch
     dataset = TranslateSamples(bank, cfg.crop, cfg.horizon, cfg.seed, cfg.temporal_dropout, per_rank * world * 10**6,
-                               cfg.motion, cfg.codec)
+                               cfg.motion, cfg.codec, cfg.align)
     loader = DataLoader(dataset, batch_size=cfg.batch, sampler=EpochSampler(per_rank, rank, world),
                         num_workers=cfg.num_workers, persistent_workers=False, drop_last=True)
     module = TranslateModule(cfg, run_dir=str(out))
