@@ -22,6 +22,7 @@ ALIGN_GAIN = 0.2  # a moved frame must lower the mean |difference| around the ho
 FLOW_CLEAR = np.ones((5, 5), np.uint8)  # flow this near either frame's holes is interpolated, not measured
 MIN_RING = 20  # px of tissue around the holes that both frames must show for the comparison
 NEW_PIXELS = False  # whether a moved frame may show a pixel that the frame as it lies hides
+LOCAL_GATE = False  # True: the copy gate compares only the tissue within 8 px of the target's holes (tried, docs/translate.md)
 DIS_PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM  # FAST read 0.1 dB lower on the validation clips (docs/translate.md)
 
 
@@ -110,7 +111,8 @@ def aligned_nearest_visible(grey: np.ndarray, holes: np.ndarray, targets: range,
                                        borderMode=cv2.BORDER_REPLICATE)
                 src, src_hidden = _source(grey[s], holes[s], grey[t], ring, grid + to_source)
                 take = ~src_hidden & ~found  # outside the holes too, as `nearest_visible` does: the network saw that
-                if max_change is not None and not _similar(grey[t], src, ~holes[t] & ~src_hidden, max_change):
+                compared = (ring if LOCAL_GATE else ~holes[t]) & ~src_hidden
+                if max_change is not None and not _similar(grey[t], src, compared, max_change):
                     continue
                 value[take] = src[take] / 127.5 - 1.0
                 dist[take] = step / horizon
