@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 import torch
 
-from .repeats import NEAR_HOLE
-from .temporal import smooth_fill
+from .repeats import ring_around
+from .temporal import similar_tissue, smooth_fill
 
 ALIGN_GAIN = 0.2  # a moved frame must lower the mean |difference| around the holes by this share
 FLOW_CLEAR = np.ones((5, 5), np.uint8)  # flow this near either frame's holes is interpolated, not measured
@@ -35,8 +35,10 @@ def _filled(grey: np.ndarray, holes: np.ndarray) -> np.ndarray:
 
 def _interpolate_inside(flow: np.ndarray, unknown: np.ndarray) -> np.ndarray:
     """(h,w,2) flow with its `unknown` pixels filled from the measured ones around them."""
-    if not unknown.any() or unknown.all():
-        return flow if not unknown.any() else np.zeros_like(flow)
+    if not unknown.any():
+        return flow
+    if unknown.all():
+        return np.zeros_like(flow)
     f = torch.from_numpy(np.ascontiguousarray(flow.transpose(2, 0, 1)))[:, None]
     u = torch.from_numpy(unknown)[None, None].expand(2, 1, *unknown.shape)
     return smooth_fill(f, u)[:, 0].numpy().transpose(1, 2, 0)
@@ -96,7 +98,7 @@ def aligned_nearest_visible(grey: np.ndarray, holes: np.ndarray, targets: range,
     for i, t in enumerate(targets):
         if not holes[t].any():
             continue
-        ring = cv2.dilate(holes[t].view(np.uint8), NEAR_HOLE).astype(bool) & ~holes[t]
+        ring = ring_around(holes[t])
         for direction, (value, dist) in ((-1, (out[0][i], out[1][i])), (+1, (out[2][i], out[3][i]))):
             between = backward if direction < 0 else forward  # between[k]: frames k and k + 1
             found = np.zeros((h, w), bool)
@@ -142,9 +144,7 @@ def _source(grey_s: np.ndarray, hole_s: np.ndarray, grey_t: np.ndarray, ring: np
 
 
 def _similar(target: np.ndarray, source: np.ndarray, seen: np.ndarray, max_change: float) -> bool:
-    """`temporal.similar_tissue` for one numpy pair (grey levels): the copy gate."""
-    if not seen.any():
-        return True
-    a, b = target[seen].astype(np.float32), source[seen]
-    change = np.abs(a - b).mean()
-    return bool(change <= max_change * max((a + b).mean() / 2, 0.1275))
+    """The copy gate (`temporal.similar_tissue`) for one pair of frames in grey levels."""
+    a = torch.from_numpy(target.astype(np.float32) / 127.5 - 1.0)
+    b = torch.from_numpy(source.astype(np.float32) / 127.5 - 1.0)
+    return bool(similar_tissue(a, b, torch.from_numpy(seen), max_change))

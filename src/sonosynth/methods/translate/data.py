@@ -18,6 +18,7 @@ from torch.utils.data import Dataset, Sampler
 
 from ...errors import BadOption, UserError
 from ...progress import progress
+from .align import aligned_nearest_visible
 
 CLIP_SUFFIXES = {".mp4", ".avi", ".mov", ".mpeg", ".mpg", ".mkv", ".gif", ".dcm", ".npz", ".mha", ".mhd"}
 
@@ -184,8 +185,6 @@ class TranslateSamples(Dataset):
             "temporal": torch.tensor(rng.random() >= self.temporal_dropout),
         }
         if self.align:
-            from .align import aligned_nearest_visible
-
             grey = np.clip(np.rint(seen), 0, 255).astype(np.uint8)
             centre = range(self.horizon, self.horizon + 2)
             sample["priors"] = torch.from_numpy(np.stack(aligned_nearest_visible(grey, holes, centre, self.horizon, None), 1))

@@ -28,7 +28,7 @@ from ...clip import Clip
 from ...errors import BadOption
 from .align import FlowCache, aligned_nearest_visible
 from .model import seen_elsewhere
-from .repeats import NEAR_HOLE, carry_repeats, repeats
+from .repeats import carry_repeats, repeats, ring_around
 from .still import fill_still_pixels
 from .temporal import network_inputs
 from .weights import load_generator
@@ -218,7 +218,7 @@ def stabilise(frame: np.ndarray, hole: np.ndarray, neighbours: list[tuple[np.nda
     if not hole.any() or not neighbours:
         return frame
     y = frame.astype(np.float32)
-    ring = cv2.dilate(hole.view(np.uint8), NEAR_HOLE).astype(bool) & ~hole  # tissue within 8 px: its motion
+    ring = ring_around(hole)
     hole_change, tissue_change = [], []
     for other, other_hole in neighbours:
         change = np.abs(y - other)

@@ -17,6 +17,11 @@ REPEAT_CONTEXT = 32  # px around the holes where the comparison is made
 NEAR_HOLE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (17, 17))  # within 8 px of colour a codec's ringing pulses with it
 
 
+def ring_around(hole: np.ndarray) -> np.ndarray:
+    """(H,W) bool: the visible pixels within 8 px of `hole` (NEAR_HOLE): the tissue whose motion the hole shares."""
+    return cv2.dilate(hole.view(np.uint8), NEAR_HOLE).astype(bool) & ~hole
+
+
 def repeats(prev: tuple[np.ndarray, np.ndarray], frame: tuple[np.ndarray, np.ndarray],
             max_change: float | None = None) -> bool:
     """Whether `frame` (grey uint8 (H,W), holes bool (H,W)) shows the same picture as `prev`.
