@@ -142,3 +142,30 @@ def test_aligned_copies_in_training_are_the_inference_ones_and_draw_nothing_else
     run = tmp_path / "aligned"
     train(TranslateConfig.tiny().override(align=True, steps=2), clip_folder, run, quiet=True, accelerator="cpu", devices=1)
     assert (run / "translate.safetensors").is_file() and '"align": true' in (run / "translate.json").read_text()
+
+
+def test_averaged_generator_is_what_gets_exported_and_resumes_exactly(clip_folder, tmp_path):
+    import torch
+
+    from sonosynth.methods.translate.train import export_checkpoint
+
+    cfg = TranslateConfig.tiny().override(ema=0.9)
+    straight = tmp_path / "straight"
+    train(cfg, clip_folder, straight, quiet=True, accelerator="cpu", devices=1)
+    state = torch.load(str(straight / "checkpoints" / "last.ckpt"), map_location="cpu", weights_only=True)["state_dict"]
+    raw = {k[len("generator."):]: v.numpy() for k, v in state.items() if k.startswith("generator.")}
+    averaged = {k[len("generator_ema."):]: v.numpy() for k, v in state.items() if k.startswith("generator_ema.")}
+    shipped = _weights(straight)
+    assert shipped.keys() == raw.keys() == averaged.keys()
+    for k in shipped:
+        np.testing.assert_array_equal(shipped[k], averaged[k], err_msg=k)
+    assert any(not np.allclose(raw[k], averaged[k]) for k in raw)  # the average lags the last step
+    exported = load_file(str(export_checkpoint(straight / "checkpoints" / "last.ckpt", tmp_path / "e.safetensors")))
+    assert all(np.array_equal(exported[k], shipped[k]) for k in shipped)
+
+    interrupted = tmp_path / "interrupted"
+    train(cfg.override(steps=2), clip_folder, interrupted, quiet=True, accelerator="cpu", devices=1)
+    train(cfg, clip_folder, interrupted, resume=True, quiet=True, accelerator="cpu", devices=1)
+    resumed = _weights(interrupted)
+    for k in shipped:
+        np.testing.assert_array_equal(shipped[k], resumed[k], err_msg=k)

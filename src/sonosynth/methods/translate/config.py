@@ -31,6 +31,7 @@ class TranslateConfig:
     steps: int = 1500
     lr: float = 2e-4
     lr_d: float = 2e-4
+    ema: float = 0.0                # decay of a running average of the generator's weights, exported instead (0: off)
     temporal_dropout: float = 0.2   # share of samples trained without temporal input (the ablation mode)
     motion: float = 0.0             # share of samples whose tissue moves under the fixed holes (data.tissue_motion)
     codec: float = 0.0              # share of samples the network sees through H.264 (data.through_h264)

@@ -1,6 +1,7 @@
 """LightningModule: manual GAN optimisation of the two-stage generator and the SN-PatchGAN."""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import lightning as L
@@ -35,6 +36,8 @@ class TranslateModule(L.LightningModule):
         torch.manual_seed(cfg.seed)
         self.generator = Generator(cfg)
         self.discriminator = make_discriminator(cfg)
+        # the exported generator when cfg.ema > 0: an average over steps calms the GAN's step-to-step swings
+        self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False) if cfg.ema > 0 else None
         from ...nn.perceptual import load_perceptual
 
         # kept out of the module's state: the frozen network is rebuilt from its package, not checkpointed
@@ -96,11 +99,22 @@ class TranslateModule(L.LightningModule):
         opt_g.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         opt_g.step()
+        self.update_ema()
         self.log_dict({"loss": loss.detach(), "hole_l1": l_hole.detach(), "valid_l1": l_valid.detach(),
                        "temporal_l1": l_temporal.detach(), "adv_g": l_adv.detach(), "perceptual": l_perc.detach(),
                        "d_loss": d_loss.detach()}, prog_bar=False, on_step=True)
         if self.run_dir is not None and batch_idx == 0 and self.global_rank == 0:
             self.save_preview(batch, out, B)
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        """Running average of the generator; the decay ramps up over the first steps so early weights fade."""
+        if self.generator_ema is None:
+            return
+        step = self.global_step // 2  # two optimiser steps (G and D) per training step
+        decay = min(self.cfg.ema, (1 + step) / (10 + step))
+        for avg, new in zip(self.generator_ema.state_dict().values(), self.generator.state_dict().values()):
+            avg.copy_(avg * decay + new * (1 - decay) if avg.is_floating_point() else new)
 
     @torch.no_grad()
     def save_preview(self, batch, out: torch.Tensor, B: int) -> None:
@@ -120,7 +134,9 @@ class TranslateModule(L.LightningModule):
         Image.fromarray(img).save(folder / f"epoch{self.current_epoch:04d}.png")
 
     def generator_state(self) -> dict[str, torch.Tensor]:
-        return {k: v.detach().cpu().contiguous() for k, v in self.generator.state_dict().items()}
+        """The weights to export: the running average when there is one."""
+        gen = self.generator_ema if self.generator_ema is not None else self.generator
+        return {k: v.detach().cpu().contiguous() for k, v in gen.state_dict().items()}
 
 
 def seed_everything(seed: int) -> None:

@@ -87,7 +87,8 @@ def export_checkpoint(ckpt: str | Path, out: str | Path, card: dict | None = Non
         raise MissingWeights(f"cannot read training checkpoint {ckpt}: {type(e).__name__}: {e}") from None
     steps = int(state["global_step"]) // 2  # two optimiser steps (G and D) per training step
     cfg = cfg.override(steps=steps)
-    gen = {k[len("generator."):]: v.contiguous() for k, v in state["state_dict"].items() if k.startswith("generator.")}
+    prefix = "generator_ema." if any(k.startswith("generator_ema.") for k in state["state_dict"]) else "generator."
+    gen = {k[len(prefix):]: v.contiguous() for k, v in state["state_dict"].items() if k.startswith(prefix)}
     info = {"steps": steps, "epochs_completed": int(state["epoch"]) + 1, "checkpoint": Path(ckpt).name}
     info.update(card or {})
     save_weights(gen, cfg, out, card=info)
