@@ -37,26 +37,28 @@ SETTINGS = {  # name: (stabiliser centre weight, stabiliser gain, copy gate, lar
             #        still pixels: largest spread of one value's views (-1 = off), copies moved with the optical flow:
             #        False, "values" (a moved frame lends only pixels it shows as it lies) or "all"; the "all" row's figures
             #        in docs/translate.md were run with align.DIS_PRESET = FAST; whether the copy gate compares only
-            #        the tissue around the holes, `align.LOCAL_GATE`)
-    "no stabiliser, no gate": (2.0, 0.0, None, 0, False, 0.0, 0, -1, False, False),
-    "stabiliser gain 1, no gate": (2.0, 1.0, None, 0, False, 0.0, 0, -1, False, False),
-    "stabiliser gain 2, no gate": (2.0, 2.0, None, 0, False, 0.0, 0, -1, False, False),
-    "stabiliser gain 2 centre 1, no gate": (1.0, 2.0, None, 0, False, 0.0, 0, -1, False, False),
-    "stabiliser gain 2, gate 0.15": (2.0, 2.0, 0.15, 0, False, 0.0, 0, -1, False, False),
-    "stabiliser gain 2, gate 0.25": (2.0, 2.0, 0.25, 0, False, 0.0, 0, -1, False, False),
-    "stabiliser gain 2, gate 0.5": (2.0, 2.0, 0.5, 0, False, 0.0, 0, -1, False, False),
-    "stabiliser gain 2, gate 0.25, specks ≤ 16 px hidden": (2.0, 2.0, 0.25, 16, False, 0.0, 0, -1, False, False),
-    "stabiliser gain 2, gate 0.25, specks ≤ 64 px hidden": (2.0, 2.0, 0.25, 64, False, 0.0, 0, -1, False, False),
-    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden": (2.0, 2.0, 0.25, 256, False, 0.0, 0, -1, False, False),
-    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame": (2.0, 2.0, 0.25, 256, True, 0.0, 0, -1, False, False),
-    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.1": (2.0, 2.0, 0.25, 256, True, 0.1, 0, -1, False, False),
-    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.25": (2.0, 2.0, 0.25, 256, True, 0.25, 0, -1, False, False),
-    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.25 1 px clear": (2.0, 2.0, 0.25, 256, True, 0.25, 1, -1, False, False),
-    "... repeats 1 px clear, still pixels within 1 level": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, False, False),
-    "... repeats 1 px clear, still pixels within 2 levels": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 2, False, False),
-    "... still pixels within 1 level, copies follow the flow, new pixels too": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, "all", False),
-    "... still pixels within 1 level, copies follow the flow, no new pixels (shipped)": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, "values", False),
-    "... copies follow the flow, gate around the holes": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, "values", True),
+            #        the tissue around the holes, `align.LOCAL_GATE`; whether the output is averaged with the
+            #        output on the mirrored input, `pipeline.FLIP_AVERAGE`)
+    "no stabiliser, no gate": (2.0, 0.0, None, 0, False, 0.0, 0, -1, False, False, False),
+    "stabiliser gain 1, no gate": (2.0, 1.0, None, 0, False, 0.0, 0, -1, False, False, False),
+    "stabiliser gain 2, no gate": (2.0, 2.0, None, 0, False, 0.0, 0, -1, False, False, False),
+    "stabiliser gain 2 centre 1, no gate": (1.0, 2.0, None, 0, False, 0.0, 0, -1, False, False, False),
+    "stabiliser gain 2, gate 0.15": (2.0, 2.0, 0.15, 0, False, 0.0, 0, -1, False, False, False),
+    "stabiliser gain 2, gate 0.25": (2.0, 2.0, 0.25, 0, False, 0.0, 0, -1, False, False, False),
+    "stabiliser gain 2, gate 0.5": (2.0, 2.0, 0.5, 0, False, 0.0, 0, -1, False, False, False),
+    "stabiliser gain 2, gate 0.25, specks ≤ 16 px hidden": (2.0, 2.0, 0.25, 16, False, 0.0, 0, -1, False, False, False),
+    "stabiliser gain 2, gate 0.25, specks ≤ 64 px hidden": (2.0, 2.0, 0.25, 64, False, 0.0, 0, -1, False, False, False),
+    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden": (2.0, 2.0, 0.25, 256, False, 0.0, 0, -1, False, False, False),
+    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame": (2.0, 2.0, 0.25, 256, True, 0.0, 0, -1, False, False, False),
+    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.1": (2.0, 2.0, 0.25, 256, True, 0.1, 0, -1, False, False, False),
+    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.25": (2.0, 2.0, 0.25, 256, True, 0.25, 0, -1, False, False, False),
+    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.25 1 px clear": (2.0, 2.0, 0.25, 256, True, 0.25, 1, -1, False, False, False),
+    "... repeats 1 px clear, still pixels within 1 level": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, False, False, False),
+    "... repeats 1 px clear, still pixels within 2 levels": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 2, False, False, False),
+    "... still pixels within 1 level, copies follow the flow, new pixels too": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, "all", False, False),
+    "... still pixels within 1 level, copies follow the flow, no new pixels (shipped)": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, "values", False, False),
+    "... copies follow the flow, gate around the holes": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, "values", True, False),
+    "... shipped, output averaged with the mirrored input's": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, "values", False, True),
 }
 SWEEP_PX_PER_FRAME = 1.5
 DARK_GAIN = 0.05
@@ -106,12 +108,12 @@ def main() -> None:
     scores: dict[str, dict[str, list[dict]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for group, clip, holes, mask, truth in cases(Path(tmp), args.seeds):
-            for setting, (centre, gain, gate, specks, unseen, repeat, clear, still_range, aligned, local) in settings.items():
+            for setting, (centre, gain, gate, specks, unseen, repeat, clear, still_range, aligned, local, flip) in settings.items():
                 pipeline.STABILISER_CENTRE, pipeline.STABILISER_GAIN, pipeline.COPY_MAX_CHANGE = centre, gain, gate
                 pipeline.SPECK_MAX_AREA, pipeline.UNSEEN_FRAME_BY_FRAME = specks, unseen
                 pipeline.CARRY_REPEATS, repeats.REPEAT_MAX_CHANGE, repeats.SOURCE_MARGIN = repeat > 0, repeat, clear
                 still.STILL_RANGE, pipeline.ALIGN_COPIES, align.NEW_PIXELS = still_range, bool(aligned), aligned == "all"
-                align.LOCAL_GATE = local
+                align.LOCAL_GATE, pipeline.FLIP_AVERAGE = local, flip
                 for weights, translator in translators.items():
                     row = setting if len(translators) == 1 else f"{setting} @ {Path(weights or 'shipped').stem}"
                     out = pipeline.translate(clip, holes=holes, translator=translator).grey()

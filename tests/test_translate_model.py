@@ -249,3 +249,22 @@ def test_a_bright_speck_inside_the_colour_stays_a_speck():
     assert (out[0, 47:50, 47:50] == 255).all()
     near = holes[0] & ((yy - 48) ** 2 + (xx - 48) ** 2 <= 10**2)
     assert out[0][near].mean() < 50, out[0][near].mean()
+
+
+def test_mirrored_average_treats_a_mirrored_clip_as_the_mirror_of_the_clip(tiny_weights, monkeypatch):
+    """With FLIP_AVERAGE the network's guess is the mean of its guesses on the input and on the input
+    mirrored, so mirroring the input mirrors the output exactly; a single pass (untrained, asymmetric
+    kernels) does not."""
+    from sonosynth.methods.translate import pipeline
+
+    tr = Translator(tiny_weights)
+    x = torch.randn(3, 10, 24, 28, generator=torch.Generator().manual_seed(0))
+    monkeypatch.setattr(pipeline, "FLIP_AVERAGE", True)
+    with torch.no_grad():
+        a, b = tr._network(x), tr._network(x.flip(-1))
+        single = tr.generator(x)[1]
+    torch.testing.assert_close(b, a.flip(-1), rtol=0, atol=1e-5)
+    assert not torch.allclose(tr.generator(x.flip(-1))[1].detach(), single.flip(-1).detach(), atol=1e-3)
+    monkeypatch.setattr(pipeline, "FLIP_AVERAGE", False)
+    with torch.no_grad():
+        torch.testing.assert_close(tr._network(x), single)

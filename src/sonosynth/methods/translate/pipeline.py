@@ -41,6 +41,7 @@ UNSEEN_FRAME_BY_FRAME = True  # a pixel no frame within the horizon shows gets t
 SPECK_MAX_AREA = 256  # visible patches this small, enclosed by colour, are not a fill's source (`enclosed_specks`)
 CARRY_REPEATS = True  # a pixel one copy of a repeated frame hides and another shows is copied (`repeats`)
 ALIGN_COPIES = True  # pixels copied from other frames follow the tissue's optical flow (`align`)
+FLIP_AVERAGE = True  # the network's output averaged with its output on the mirrored input (`_network`)
 
 
 class Translator:
@@ -191,16 +192,25 @@ class Translator:
         x = network_inputs(frames, hole_t, targets, self.horizon, self.temporal, COPY_MAX_CHANGE, priors)[0]
         if self.temporal and UNSEEN_FRAME_BY_FRAME:
             alone = network_inputs(frames, hole_t, targets, self.horizon, False)[0]
-            _, refined = self.generator(torch.cat([x, alone]))
-            refined, refined_alone = refined.chunk(2)
+            refined, refined_alone = self._network(torch.cat([x, alone])).chunk(2)
             unseen = seen_elsewhere(x)[1] == 0
             refined = torch.where(unseen, refined_alone, refined)
         else:
-            _, refined = self.generator(x)
+            refined = self._network(x)
         y = refined[:, 0, :hn, :wn]
         if (hn, wn) != (h, w):
             y = F.interpolate(y[None], size=(h, w), mode="bilinear", align_corners=False)[0]
         return ((y.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
+
+    def _network(self, x: torch.Tensor) -> torch.Tensor:
+        """The refined output; with `FLIP_AVERAGE`, averaged with the output on the left-right mirrored
+        input (mirrored back): the network was trained on mirrored windows too, and the two guesses
+        at unseen speckle differ where neither can know it, so their mean errs less."""
+        if not FLIP_AVERAGE:
+            return self.generator(x)[1]
+        both = self.generator(torch.cat([x, x.flip(-1)]))[1]
+        y, mirrored = both.chunk(2)
+        return (y + mirrored.flip(-1)) / 2
 
 
 def stabilise(frame: np.ndarray, hole: np.ndarray, neighbours: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
