@@ -265,6 +265,8 @@ def test_mirrored_average_treats_a_mirrored_clip_as_the_mirror_of_the_clip(tiny_
         single = tr.generator(x)[1]
     torch.testing.assert_close(b, a.flip(-1), rtol=0, atol=1e-5)
     assert not torch.allclose(tr.generator(x.flip(-1))[1].detach(), single.flip(-1).detach(), atol=1e-3)
+    with torch.no_grad():
+        torch.testing.assert_close(Translator(tiny_weights, mirror=False)._network(x), single)  # --single-pass
     monkeypatch.setattr(pipeline, "FLIP_AVERAGE", False)
     with torch.no_grad():
         torch.testing.assert_close(tr._network(x), single)

@@ -15,6 +15,8 @@ def translate_command(
     batch: int = typer.Option(8, "--batch", help="Frames per network call."),
     mask: Optional[Path] = typer.Option(None, "--mask", help="Use this mask clip (255 = replace) instead of detecting colour."),
     frame_by_frame: bool = typer.Option(False, "--frame-by-frame", help="Ignore other frames (the paper's setting; for comparison)."),
+    single_pass: bool = typer.Option(False, "--single-pass",
+                                     help="One network pass, not the mean with the mirrored input's: about 1.5x faster, slightly worse fills."),
     speckle: Optional[bool] = typer.Option(None, "--speckle/--no-speckle",
                                            help="Add speckle copied from nearby tissue to rebuilt pixels (default: stills only)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
@@ -28,7 +30,7 @@ def translate_command(
     check_writable(out, overwrite)
     streamable = mask is None and not speckle and out.suffix.lower() in (".mp4", ".mkv")
     if streamable and sniff(check_readable(src)) == "video":
-        translator = Translator(weights, device=device, batch=batch, temporal=not frame_by_frame)
+        translator = Translator(weights, device=device, batch=batch, temporal=not frame_by_frame, mirror=not single_pass)
         n, fps = translate_video_file(src, out, translator, overwrite=overwrite)  # streamed: flat memory
         typer.echo(f"wrote {out} ({n} frames, {fps:g} fps)")
         return
@@ -41,8 +43,8 @@ def translate_command(
         if m.frames.shape[:3] != clip.frames.shape[:3]:
             raise BadOption(f"mask {mask} has shape {m.frames.shape[:3]}, clip has {clip.frames.shape[:3]}")
         holes = m.grey() >= 128
-    result = translate(clip, weights=weights, device=device, batch=batch, temporal=not frame_by_frame, holes=holes,
-                       speckle=speckle)
+    translator = Translator(weights, device=device, batch=batch, temporal=not frame_by_frame, mirror=not single_pass)
+    result = translate(clip, holes=holes, translator=translator, speckle=speckle)
     write_clip(result, out, overwrite=overwrite)
     typer.echo(f"wrote {out} ({result.n_frames} frames, {result.width}x{result.height}, {result.fps:g} fps)")
 

@@ -47,7 +47,8 @@ FLIP_AVERAGE = True  # the network's output averaged with its output on the mirr
 class Translator:
     """A loaded generator plus the streaming logic; reuse one for many clips."""
 
-    def __init__(self, weights: str | Path | None = None, device: str = "cpu", batch: int = 8, temporal: bool = True):
+    def __init__(self, weights: str | Path | None = None, device: str = "cpu", batch: int = 8, temporal: bool = True,
+                 mirror: bool = True):
         if batch < 1:
             raise BadOption("--batch must be at least 1")
         if device.startswith("cuda") and not torch.cuda.is_available():
@@ -56,6 +57,7 @@ class Translator:
         self.device = torch.device(device)
         self.generator.to(self.device)
         self.batch, self.temporal = batch, temporal and self.cfg.temporal
+        self.mirror = mirror  # False: one network pass (`_network`), faster, slightly worse fills
         self.horizon = self.cfg.horizon
 
     def stream(self, frames: Iterable[tuple[np.ndarray, np.ndarray]],
@@ -206,7 +208,7 @@ class Translator:
         """The refined output; with `FLIP_AVERAGE`, averaged with the output on the left-right mirrored
         input (mirrored back): the network was trained on mirrored windows too, and the two guesses
         at unseen speckle differ where neither can know it, so their mean errs less."""
-        if not FLIP_AVERAGE:
+        if not (FLIP_AVERAGE and self.mirror):
             return self.generator(x)[1]
         both = self.generator(torch.cat([x, x.flip(-1)]))[1]
         y, mirrored = both.chunk(2)
