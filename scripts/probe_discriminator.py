@@ -21,17 +21,6 @@ from torch.utils.data import DataLoader
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "lung"
 
 
-def plain_patchgan(layers: int, width: int) -> nn.Sequential:
-    """The SN-PatchGAN's shape without spectral norm."""
-    mods: list[nn.Module] = []
-    c = 3
-    for i in range(layers):
-        cout = width * min(2 ** i, 4)
-        mods += [nn.Conv2d(c, cout, 5, stride=2, padding=2), nn.LeakyReLU(0.2)]
-        c = cout
-    return nn.Sequential(*mods, nn.Conv2d(c, 1, 3, padding=1))
-
-
 def main() -> None:
     from sonosynth.methods.translate.data import ClipBank, TranslateSamples, list_training_clips
     from sonosynth.methods.translate.module import TranslateModule
@@ -53,7 +42,7 @@ def main() -> None:
     bank = ClipBank(list_training_clips(DATA, HELD_OUT_LUNG_CLIPS))
     windows = iter(DataLoader(TranslateSamples(bank, cfg.crop, cfg.horizon, 0, cfg.temporal_dropout, 10**9),
                               batch_size=cfg.batch))
-    disc = plain_patchgan(args.layers, args.width) if args.plain else SNPatchGAN(3, args.width, args.layers)
+    disc = SNPatchGAN(3, args.width, args.layers, spectral=not args.plain)
     opt = torch.optim.Adam(disc.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
     for step in range(args.steps):
         with torch.no_grad():

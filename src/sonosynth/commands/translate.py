@@ -27,11 +27,13 @@ def translate_command(
     from ..io.detect import check_readable, sniff
     from ..methods.translate.pipeline import Translator, translate, translate_video_file
 
+    def make_translator() -> Translator:  # built only once the input has passed its checks
+        return Translator(weights, device=device, batch=batch, temporal=not frame_by_frame, mirror=not single_pass)
+
     check_writable(out, overwrite)
     streamable = mask is None and not speckle and out.suffix.lower() in (".mp4", ".mkv")
     if streamable and sniff(check_readable(src)) == "video":
-        translator = Translator(weights, device=device, batch=batch, temporal=not frame_by_frame, mirror=not single_pass)
-        n, fps = translate_video_file(src, out, translator, overwrite=overwrite)  # streamed: flat memory
+        n, fps = translate_video_file(src, out, make_translator(), overwrite=overwrite)  # streamed: flat memory
         typer.echo(f"wrote {out} ({n} frames, {fps:g} fps)")
         return
     clip = read_clip(src)
@@ -43,8 +45,7 @@ def translate_command(
         if m.frames.shape[:3] != clip.frames.shape[:3]:
             raise BadOption(f"mask {mask} has shape {m.frames.shape[:3]}, clip has {clip.frames.shape[:3]}")
         holes = m.grey() >= 128
-    translator = Translator(weights, device=device, batch=batch, temporal=not frame_by_frame, mirror=not single_pass)
-    result = translate(clip, holes=holes, translator=translator, speckle=speckle)
+    result = translate(clip, holes=holes, translator=make_translator(), speckle=speckle)
     write_clip(result, out, overwrite=overwrite)
     typer.echo(f"wrote {out} ({result.n_frames} frames, {result.width}x{result.height}, {result.fps:g} fps)")
 

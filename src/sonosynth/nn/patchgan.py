@@ -13,15 +13,16 @@ from torch.nn.utils.parametrizations import spectral_norm
 class SNPatchGAN(nn.Module):
     """Stride-2 5×5 spectral-norm convolutions with leaky ReLU; output is a map of patch scores."""
 
-    def __init__(self, cin: int, width: int = 32, layers: int = 6):
+    def __init__(self, cin: int, width: int = 32, layers: int = 6, spectral: bool = True):
         super().__init__()
+        norm = spectral_norm if spectral else (lambda conv: conv)  # spectral=False: a plain PatchGAN (probes)
         mods: list[nn.Module] = []
         c = cin
         for i in range(layers):
             cout = width * min(2 ** i, 4)
-            mods += [spectral_norm(nn.Conv2d(c, cout, 5, stride=2, padding=2)), nn.LeakyReLU(0.2, inplace=True)]
+            mods += [norm(nn.Conv2d(c, cout, 5, stride=2, padding=2)), nn.LeakyReLU(0.2, inplace=True)]
             c = cout
-        mods.append(spectral_norm(nn.Conv2d(c, 1, 3, padding=1)))
+        mods.append(norm(nn.Conv2d(c, 1, 3, padding=1)))
         self.net = nn.Sequential(*mods)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -36,7 +36,7 @@ class TranslateModule(L.LightningModule):
         torch.manual_seed(cfg.seed)
         self.generator = Generator(cfg)
         self.discriminator = make_discriminator(cfg)
-        # the exported generator when cfg.ema > 0: an average over steps calms the GAN's step-to-step swings
+        # the exported generator when cfg.ema > 0: an average over steps smooths out step-to-step swings
         self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False) if cfg.ema > 0 else None
         from ...nn.perceptual import load_perceptual
 
