@@ -10,7 +10,9 @@ the frame-by-frame estimate for pixels no frame within the horizon shows (`pipel
 and the pixels copied between repeated frames (`repeats.REPEAT_MAX_CHANGE`: the largest mean change of
 one picture; `repeats.SOURCE_MARGIN`: how far from a copy's colour) and the still pixels (`still.STILL_RANGE`:
 the largest spread of a hidden pixel's views in the nearby frames that counts as one value) and whether the
-pixels copied from other frames follow the tissue's optical flow (`pipeline.ALIGN_COPIES`).
+pixels copied from other frames follow the tissue's optical flow (`pipeline.ALIGN_COPIES`) and whether
+the network's output is averaged with its output on the mirrored input (`pipeline.FLIP_AVERAGE`). Each
+row is a `Setting`; the one marked (shipped) must equal the package's switches, or the script stops.
 Cases: the four validation clips of `select_checkpoint.py`, 40 frames, as recorded ("still"), with
 synthetic tissue motion ("moving", `data.tissue_motion`), swept sideways 1.5 px a frame ("swept", a
 freehand sweep) and darkened to a twentieth ("dark", like a frame grabber's near-black phantom), written
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,34 +35,81 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-SETTINGS = {  # name: (stabiliser centre weight, stabiliser gain, copy gate, largest speck hidden, unseen pixels frame by frame,
-            #        repeated frames: largest mean change of one picture (0 = not carried), px kept clear of a copy's colour,
-            #        still pixels: largest spread of one value's views (-1 = off), copies moved with the optical flow:
-            #        False, "values" (a moved frame lends only pixels it shows as it lies) or "all"; the "all" row's figures
-            #        in docs/translate.md were run with align.DIS_PRESET = FAST; whether the copy gate compares only
-            #        the tissue around the holes, `align.LOCAL_GATE`; whether the output is averaged with the
-            #        output on the mirrored input, `pipeline.FLIP_AVERAGE`)
-    "no stabiliser, no gate": (2.0, 0.0, None, 0, False, 0.0, 0, -1, False, False, False),
-    "stabiliser gain 1, no gate": (2.0, 1.0, None, 0, False, 0.0, 0, -1, False, False, False),
-    "stabiliser gain 2, no gate": (2.0, 2.0, None, 0, False, 0.0, 0, -1, False, False, False),
-    "stabiliser gain 2 centre 1, no gate": (1.0, 2.0, None, 0, False, 0.0, 0, -1, False, False, False),
-    "stabiliser gain 2, gate 0.15": (2.0, 2.0, 0.15, 0, False, 0.0, 0, -1, False, False, False),
-    "stabiliser gain 2, gate 0.25": (2.0, 2.0, 0.25, 0, False, 0.0, 0, -1, False, False, False),
-    "stabiliser gain 2, gate 0.5": (2.0, 2.0, 0.5, 0, False, 0.0, 0, -1, False, False, False),
-    "stabiliser gain 2, gate 0.25, specks ≤ 16 px hidden": (2.0, 2.0, 0.25, 16, False, 0.0, 0, -1, False, False, False),
-    "stabiliser gain 2, gate 0.25, specks ≤ 64 px hidden": (2.0, 2.0, 0.25, 64, False, 0.0, 0, -1, False, False, False),
-    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden": (2.0, 2.0, 0.25, 256, False, 0.0, 0, -1, False, False, False),
-    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame": (2.0, 2.0, 0.25, 256, True, 0.0, 0, -1, False, False, False),
-    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.1": (2.0, 2.0, 0.25, 256, True, 0.1, 0, -1, False, False, False),
-    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.25": (2.0, 2.0, 0.25, 256, True, 0.25, 0, -1, False, False, False),
-    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.25 1 px clear": (2.0, 2.0, 0.25, 256, True, 0.25, 1, -1, False, False, False),
-    "... repeats 1 px clear, still pixels within 1 level": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, False, False, False),
-    "... repeats 1 px clear, still pixels within 2 levels": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 2, False, False, False),
-    "... still pixels within 1 level, copies follow the flow, new pixels too": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, "all", False, False),
-    "... still pixels within 1 level, copies follow the flow, no new pixels (shipped)": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, "values", False, False),
-    "... copies follow the flow, gate around the holes": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, "values", True, False),
-    "... shipped, output averaged with the mirrored input's": (2.0, 2.0, 0.25, 256, True, 0.25, 1, 1, "values", False, True),
+@dataclass(frozen=True)
+class Setting:
+    """One row: the pipeline's module-level switches. The defaults are the bare pipeline (every later
+    addition off), so each row names only what it turns on and keeps the meaning it had when its
+    figures in docs/translate.md were taken."""
+
+    stabiliser_centre: float = 2.0        # pipeline.STABILISER_CENTRE
+    stabiliser_gain: float = 0.0          # pipeline.STABILISER_GAIN (0: no stabiliser)
+    copy_gate: float | None = None        # pipeline.COPY_MAX_CHANGE (None: always copy)
+    speck_max_area: int = 0               # pipeline.SPECK_MAX_AREA (0: no speck hidden)
+    unseen_frame_by_frame: bool = False   # pipeline.UNSEEN_FRAME_BY_FRAME
+    repeat_max_change: float = 0.0        # repeats.REPEAT_MAX_CHANGE (0: repeated frames not carried)
+    repeat_source_margin: int = 0         # repeats.SOURCE_MARGIN
+    still_range: int = -1                 # still.STILL_RANGE (-1: off)
+    aligned: bool | str = False           # False, "values" (align.NEW_PIXELS off) or "all"; the "all" row's
+                                          # figures were run with align.DIS_PRESET = FAST
+    local_gate: bool = False              # align.LOCAL_GATE
+    flip_average: bool = False            # pipeline.FLIP_AVERAGE
+
+    def apply(self) -> None:
+        from sonosynth.methods.translate import align, pipeline, repeats, still
+
+        pipeline.STABILISER_CENTRE, pipeline.STABILISER_GAIN = self.stabiliser_centre, self.stabiliser_gain
+        pipeline.COPY_MAX_CHANGE, pipeline.SPECK_MAX_AREA = self.copy_gate, self.speck_max_area
+        pipeline.UNSEEN_FRAME_BY_FRAME, pipeline.CARRY_REPEATS = self.unseen_frame_by_frame, self.repeat_max_change > 0
+        repeats.REPEAT_MAX_CHANGE, repeats.SOURCE_MARGIN = self.repeat_max_change, self.repeat_source_margin
+        still.STILL_RANGE, pipeline.ALIGN_COPIES = self.still_range, bool(self.aligned)
+        align.NEW_PIXELS, align.LOCAL_GATE = self.aligned == "all", self.local_gate
+        pipeline.FLIP_AVERAGE = self.flip_average
+
+    @classmethod
+    def current(cls) -> "Setting":
+        """The switches as the package sets them now: what `translate` ships."""
+        from sonosynth.methods.translate import align, pipeline, repeats, still
+
+        aligned = pipeline.ALIGN_COPIES and ("all" if align.NEW_PIXELS else "values")
+        return cls(pipeline.STABILISER_CENTRE, pipeline.STABILISER_GAIN, pipeline.COPY_MAX_CHANGE,
+                   pipeline.SPECK_MAX_AREA, pipeline.UNSEEN_FRAME_BY_FRAME,
+                   repeats.REPEAT_MAX_CHANGE if pipeline.CARRY_REPEATS else 0.0, repeats.SOURCE_MARGIN,
+                   still.STILL_RANGE, aligned, align.LOCAL_GATE, pipeline.FLIP_AVERAGE)
+
+
+STABILISED = Setting(stabiliser_gain=2.0)
+GATED = replace(STABILISED, copy_gate=0.25)
+SPECKS_HIDDEN = replace(GATED, speck_max_area=256)
+UNSEEN = replace(SPECKS_HIDDEN, unseen_frame_by_frame=True)
+REPEATS = replace(UNSEEN, repeat_max_change=0.25, repeat_source_margin=1)
+STILL = replace(REPEATS, still_range=1)
+FLOW = replace(STILL, aligned="values")
+SHIPPED = replace(FLOW, flip_average=True)
+SETTINGS = {  # in the order they were added; each built on the one chosen before it
+    "no stabiliser, no gate": Setting(),
+    "stabiliser gain 1, no gate": Setting(stabiliser_gain=1.0),
+    "stabiliser gain 2, no gate": STABILISED,
+    "stabiliser gain 2 centre 1, no gate": replace(STABILISED, stabiliser_centre=1.0),
+    "stabiliser gain 2, gate 0.15": replace(STABILISED, copy_gate=0.15),
+    "stabiliser gain 2, gate 0.25": GATED,
+    "stabiliser gain 2, gate 0.5": replace(STABILISED, copy_gate=0.5),
+    "stabiliser gain 2, gate 0.25, specks ≤ 16 px hidden": replace(GATED, speck_max_area=16),
+    "stabiliser gain 2, gate 0.25, specks ≤ 64 px hidden": replace(GATED, speck_max_area=64),
+    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden": SPECKS_HIDDEN,
+    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame": UNSEEN,
+    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.1":
+        replace(UNSEEN, repeat_max_change=0.1),
+    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.25":
+        replace(UNSEEN, repeat_max_change=0.25),
+    "stabiliser gain 2, gate 0.25, specks ≤ 256 px hidden, unseen pixels frame by frame, repeats ≤ 0.25 1 px clear": REPEATS,
+    "... repeats 1 px clear, still pixels within 1 level": STILL,
+    "... repeats 1 px clear, still pixels within 2 levels": replace(REPEATS, still_range=2),
+    "... still pixels within 1 level, copies follow the flow, new pixels too": replace(STILL, aligned="all"),
+    "... still pixels within 1 level, copies follow the flow, no new pixels": FLOW,
+    "... copies follow the flow, gate around the holes": replace(FLOW, local_gate=True),
+    "... output averaged with the mirrored input's (shipped)": SHIPPED,
 }
+
 SWEEP_PX_PER_FRAME = 1.5
 DARK_GAIN = 0.05
 
@@ -94,7 +144,7 @@ def cases(work: Path, seeds: list[int]):
 
 
 def main() -> None:
-    from sonosynth.methods.translate import align, pipeline, repeats, still
+    from sonosynth.methods.translate import pipeline
     from sonosynth.methods.translate.scoring import translation_scores
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -103,17 +153,15 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[100, 101])
     ap.add_argument("--only", nargs="+", default=None, help="run only the settings whose names contain one of these")
     args = ap.parse_args()
+    if Setting.current() != SHIPPED:
+        sys.exit(f"the (shipped) row is not what the package ships: {Setting.current()}")
     translators = {w: pipeline.Translator(w) for w in args.weights}
     settings = {k: v for k, v in SETTINGS.items() if args.only is None or any(o in k for o in args.only)}
     scores: dict[str, dict[str, list[dict]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for group, clip, holes, mask, truth in cases(Path(tmp), args.seeds):
-            for setting, (centre, gain, gate, specks, unseen, repeat, clear, still_range, aligned, local, flip) in settings.items():
-                pipeline.STABILISER_CENTRE, pipeline.STABILISER_GAIN, pipeline.COPY_MAX_CHANGE = centre, gain, gate
-                pipeline.SPECK_MAX_AREA, pipeline.UNSEEN_FRAME_BY_FRAME = specks, unseen
-                pipeline.CARRY_REPEATS, repeats.REPEAT_MAX_CHANGE, repeats.SOURCE_MARGIN = repeat > 0, repeat, clear
-                still.STILL_RANGE, pipeline.ALIGN_COPIES, align.NEW_PIXELS = still_range, bool(aligned), aligned == "all"
-                align.LOCAL_GATE, pipeline.FLIP_AVERAGE = local, flip
+            for setting, choice in settings.items():
+                choice.apply()
                 for weights, translator in translators.items():
                     row = setting if len(translators) == 1 else f"{setting} @ {Path(weights or 'shipped').stem}"
                     out = pipeline.translate(clip, holes=holes, translator=translator).grey()
