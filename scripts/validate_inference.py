@@ -1,6 +1,6 @@
 """Compare inference settings of the translation pipeline on painted *training* clips.
 
-    .venv/bin/python scripts/validate_inference.py [--weights W [W ...]] [--seeds 100 101] [--only NAME ...]
+    .venv/bin/python scripts/validate_inference.py [--weights W [W ...]] [--seeds 100 101] [--only NAME ...] [--groups NAME ...]
 
 Settings: the temporal stabiliser (`pipeline.stabilise`: centre weight and gain; gain 0 turns it off),
 the copy gate (`pipeline.COPY_MAX_CHANGE`: copy a pixel only from frames whose tissue changed
@@ -152,6 +152,8 @@ def main() -> None:
                     help="one or more weights files, each run on the same decoded cases (default: the shipped model)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[100, 101])
     ap.add_argument("--only", nargs="+", default=None, help="run only the settings whose names contain one of these")
+    ap.add_argument("--groups", nargs="+", default=None,
+                    help='score only the groups whose names contain one of these (e.g. "still" "lossless")')
     args = ap.parse_args()
     if Setting.current() != SHIPPED:
         sys.exit(f"the (shipped) row is not what the package ships: {Setting.current()}")
@@ -160,6 +162,8 @@ def main() -> None:
     scores: dict[str, dict[str, list[dict]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for group, clip, holes, mask, truth in cases(Path(tmp), args.seeds):
+            if args.groups is not None and not any(g in group for g in args.groups):
+                continue
             for setting, choice in settings.items():
                 choice.apply()
                 for weights, translator in translators.items():
