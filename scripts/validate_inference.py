@@ -71,10 +71,12 @@ class Setting:
         from sonosynth.methods.translate import align, pipeline, repeats, still
 
         aligned = pipeline.ALIGN_COPIES and ("all" if align.NEW_PIXELS else "values")
-        return cls(pipeline.STABILISER_CENTRE, pipeline.STABILISER_GAIN, pipeline.COPY_MAX_CHANGE,
-                   pipeline.SPECK_MAX_AREA, pipeline.UNSEEN_FRAME_BY_FRAME,
-                   repeats.REPEAT_MAX_CHANGE if pipeline.CARRY_REPEATS else 0.0, repeats.SOURCE_MARGIN,
-                   still.STILL_RANGE, aligned, align.LOCAL_GATE, pipeline.FLIP_AVERAGE)
+        return cls(stabiliser_centre=pipeline.STABILISER_CENTRE, stabiliser_gain=pipeline.STABILISER_GAIN,
+                   copy_gate=pipeline.COPY_MAX_CHANGE, speck_max_area=pipeline.SPECK_MAX_AREA,
+                   unseen_frame_by_frame=pipeline.UNSEEN_FRAME_BY_FRAME,
+                   repeat_max_change=repeats.REPEAT_MAX_CHANGE if pipeline.CARRY_REPEATS else 0.0,
+                   repeat_source_margin=repeats.SOURCE_MARGIN, still_range=still.STILL_RANGE, aligned=aligned,
+                   local_gate=align.LOCAL_GATE, flip_average=pipeline.FLIP_AVERAGE)
 
 
 STABILISED = Setting(stabiliser_gain=2.0)
