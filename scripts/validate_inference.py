@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+
 @dataclass(frozen=True)
 class Setting:
     """One row: the pipeline's module-level switches. The defaults are the bare pipeline (every later
@@ -55,28 +56,35 @@ class Setting:
     flip_average: bool = False            # pipeline.FLIP_AVERAGE
 
     def apply(self) -> None:
-        from sonosynth.methods.translate import align, pipeline, repeats, still
-
-        pipeline.STABILISER_CENTRE, pipeline.STABILISER_GAIN = self.stabiliser_centre, self.stabiliser_gain
-        pipeline.COPY_MAX_CHANGE, pipeline.SPECK_MAX_AREA = self.copy_gate, self.speck_max_area
-        pipeline.UNSEEN_FRAME_BY_FRAME, pipeline.CARRY_REPEATS = self.unseen_frame_by_frame, self.repeat_max_change > 0
-        repeats.REPEAT_MAX_CHANGE, repeats.SOURCE_MARGIN = self.repeat_max_change, self.repeat_source_margin
-        still.STILL_RANGE, pipeline.ALIGN_COPIES = self.still_range, bool(self.aligned)
-        align.NEW_PIXELS, align.LOCAL_GATE = self.aligned == "all", self.local_gate
-        pipeline.FLIP_AVERAGE = self.flip_average
+        modules = _switch_modules()
+        for field, (module, name) in PLAIN_SWITCHES.items():
+            setattr(modules[module], name, getattr(self, field))
+        modules["pipeline"].CARRY_REPEATS = self.repeat_max_change > 0
+        modules["repeats"].REPEAT_MAX_CHANGE = self.repeat_max_change
+        modules["pipeline"].ALIGN_COPIES, modules["align"].NEW_PIXELS = bool(self.aligned), self.aligned == "all"
 
     @classmethod
     def current(cls) -> "Setting":
         """The switches as the package sets them now: what `translate` ships."""
-        from sonosynth.methods.translate import align, pipeline, repeats, still
+        modules = _switch_modules()
+        pipeline, align = modules["pipeline"], modules["align"]
+        return cls(**{field: getattr(modules[module], name) for field, (module, name) in PLAIN_SWITCHES.items()},
+                   repeat_max_change=modules["repeats"].REPEAT_MAX_CHANGE if pipeline.CARRY_REPEATS else 0.0,
+                   aligned=pipeline.ALIGN_COPIES and ("all" if align.NEW_PIXELS else "values"))
 
-        aligned = pipeline.ALIGN_COPIES and ("all" if align.NEW_PIXELS else "values")
-        return cls(stabiliser_centre=pipeline.STABILISER_CENTRE, stabiliser_gain=pipeline.STABILISER_GAIN,
-                   copy_gate=pipeline.COPY_MAX_CHANGE, speck_max_area=pipeline.SPECK_MAX_AREA,
-                   unseen_frame_by_frame=pipeline.UNSEEN_FRAME_BY_FRAME,
-                   repeat_max_change=repeats.REPEAT_MAX_CHANGE if pipeline.CARRY_REPEATS else 0.0,
-                   repeat_source_margin=repeats.SOURCE_MARGIN, still_range=still.STILL_RANGE, aligned=aligned,
-                   local_gate=align.LOCAL_GATE, flip_average=pipeline.FLIP_AVERAGE)
+
+PLAIN_SWITCHES = {  # Setting field: (module, name) of the switch it sets as it is; the other two fields set two each
+    "stabiliser_centre": ("pipeline", "STABILISER_CENTRE"), "stabiliser_gain": ("pipeline", "STABILISER_GAIN"),
+    "copy_gate": ("pipeline", "COPY_MAX_CHANGE"), "speck_max_area": ("pipeline", "SPECK_MAX_AREA"),
+    "unseen_frame_by_frame": ("pipeline", "UNSEEN_FRAME_BY_FRAME"), "repeat_source_margin": ("repeats", "SOURCE_MARGIN"),
+    "still_range": ("still", "STILL_RANGE"), "local_gate": ("align", "LOCAL_GATE"), "flip_average": ("pipeline", "FLIP_AVERAGE"),
+}
+
+
+def _switch_modules() -> dict:
+    from sonosynth.methods.translate import align, pipeline, repeats, still
+
+    return {"align": align, "pipeline": pipeline, "repeats": repeats, "still": still}
 
 
 STABILISED = Setting(stabiliser_gain=2.0)
