@@ -54,6 +54,8 @@ class Setting:
                                           # figures were run with align.DIS_PRESET = FAST
     local_gate: bool = False              # align.LOCAL_GATE
     flip_average: bool = False            # pipeline.FLIP_AVERAGE
+    copy_weight: float = 0.0              # pipeline.COPY_WEIGHT (0: the network's output alone)
+    still_dark: int = -1                  # still.STILL_DARK (-1: off)
 
     def apply(self) -> None:
         modules = _switch_modules()
@@ -78,6 +80,7 @@ PLAIN_SWITCHES = {  # Setting field: (module, name) of the switch it sets as it 
     "copy_gate": ("pipeline", "COPY_MAX_CHANGE"), "speck_max_area": ("pipeline", "SPECK_MAX_AREA"),
     "unseen_frame_by_frame": ("pipeline", "UNSEEN_FRAME_BY_FRAME"), "repeat_source_margin": ("repeats", "SOURCE_MARGIN"),
     "still_range": ("still", "STILL_RANGE"), "local_gate": ("align", "LOCAL_GATE"), "flip_average": ("pipeline", "FLIP_AVERAGE"),
+    "copy_weight": ("pipeline", "COPY_WEIGHT"), "still_dark": ("still", "STILL_DARK"),
 }
 
 
@@ -94,7 +97,8 @@ UNSEEN = replace(SPECKS_HIDDEN, unseen_frame_by_frame=True)
 REPEATS = replace(UNSEEN, repeat_max_change=0.25, repeat_source_margin=1)
 STILL = replace(REPEATS, still_range=1)
 FLOW = replace(STILL, aligned="values")
-SHIPPED = replace(FLOW, flip_average=True)
+MIRRORED = replace(FLOW, flip_average=True)
+SHIPPED = replace(MIRRORED, copy_weight=1.0)
 SETTINGS = {  # in the order they were added; each built on the one chosen before it
     "no stabiliser, no gate": Setting(),
     "stabiliser gain 1, no gate": Setting(stabiliser_gain=1.0),
@@ -117,7 +121,11 @@ SETTINGS = {  # in the order they were added; each built on the one chosen befor
     "... still pixels within 1 level, copies follow the flow, new pixels too": replace(STILL, aligned="all"),
     "... still pixels within 1 level, copies follow the flow, no new pixels": FLOW,
     "... copies follow the flow, gate around the holes": replace(FLOW, local_gate=True),
-    "... output averaged with the mirrored input's (shipped)": SHIPPED,
+    "... output averaged with the mirrored input's": MIRRORED,
+    "... mirrored average, copies blended in at 0.5 / d": replace(MIRRORED, copy_weight=0.5),
+    "... mirrored average, copies blended in at 1 / d (shipped)": SHIPPED,
+    "... mirrored average, copies blended in at 2 / d": replace(MIRRORED, copy_weight=2.0),
+    "... copies blended in at 1 / d, views all ≤ 4 levels still": replace(SHIPPED, still_dark=4),
 }
 
 SWEEP_PX_PER_FRAME = 1.5

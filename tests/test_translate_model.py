@@ -270,3 +270,43 @@ def test_mirrored_average_treats_a_mirrored_clip_as_the_mirror_of_the_clip(tiny_
     monkeypatch.setattr(pipeline, "FLIP_AVERAGE", False)
     with torch.no_grad():
         torch.testing.assert_close(tr._network(x), single)
+
+
+def test_copies_are_blended_in_by_their_nearness_in_time():
+    """blend_copies: a copy seen d frames away weighs weight / d against the network's 1; a side where no
+    frame shows the pixel (distance channel 1) adds nothing."""
+    from sonosynth.methods.translate.pipeline import blend_copies
+
+    horizon = 4
+    x = torch.zeros(1, 10, 1, 3)
+    x[0, 6] = torch.tensor([0.8, 0.8, 0.8])          # past copy
+    x[0, 7] = torch.tensor([1, 2, 1]) / horizon      # seen 1, 2, 1 frames back
+    x[0, 8] = torch.tensor([-0.4, -0.4, 0.0])        # future copy
+    x[0, 9] = torch.tensor([1 / horizon, 1, 1])      # seen 1 frame ahead, then nowhere
+    refined = torch.full((1, 1, 1, 3), 0.2)
+    out = blend_copies(refined, x, horizon, weight=1.0)[0, 0, 0]
+    torch.testing.assert_close(out, torch.tensor([(0.2 + 0.8 - 0.4) / 3, (0.2 + 0.8 / 2) / 1.5, (0.2 + 0.8) / 2]))
+    torch.testing.assert_close(blend_copies(refined, x, horizon, weight=0.5)[0, 0, 0, 2], torch.tensor((0.2 + 0.4) / 1.5))
+
+
+def test_a_heavy_copy_weight_rebuilds_a_still_picture_from_its_copies(tiny_weights, monkeypatch):
+    """Wired into `translate`: where tissue stands still, the copies are the truth, so with the copies
+    weighing far more than the (untrained) network, every pixel some frame shows comes back within a level."""
+    from sonosynth.methods.translate import pipeline, still
+
+    monkeypatch.setattr(pipeline, "CARRY_REPEATS", False)  # these two would put the truth back by themselves
+    monkeypatch.setattr(still, "STILL_RANGE", -1)
+    monkeypatch.setattr(pipeline, "STABILISER_GAIN", 0.0)  # it mixes in the neighbours' guesses at pixels they hide
+    grey, holes = _clip_with_holes()
+    grey[:] = grey[0]
+    clip = Clip(grey, fps=10.0)
+    R, hidden = Translator(tiny_weights).horizon, pipeline.hidden_from_network(holes)  # specks are no source
+    # a copy at the horizon itself reads as none found (distance channel 1), as for `seen_elsewhere`
+    seen = np.stack([holes[t] & (~hidden[max(0, t - R + 1):t + R]).any(axis=0) for t in range(len(holes))])
+    errors = {}
+    for weight in (0.0, 1000.0):
+        monkeypatch.setattr(pipeline, "COPY_WEIGHT", weight)
+        out = translate(clip, holes=holes, translator=Translator(tiny_weights)).frames
+        errors[weight] = np.abs(out[seen].astype(int) - grey[seen]).max()
+        np.testing.assert_array_equal(out[~holes], grey[~holes])
+    assert errors[1000.0] <= 1 < errors[0.0]

@@ -13,6 +13,7 @@ import numpy as np
 
 STILL_RANGE = 1  # grey levels: the largest spread (max − min) of a pixel's views that counts as one value; < 0 = off
 STILL_VIEWS = 3  # fewest frames that must show the pixel
+STILL_DARK = -1  # grey level: views all at or below it count as one value whatever their spread (black that the codec dithers); < 0 = off
 
 
 def fill_still_pixels(frame: np.ndarray, hole: np.ndarray, others: list[tuple[np.ndarray, np.ndarray]],
@@ -30,7 +31,7 @@ def fill_still_pixels(frame: np.ndarray, hole: np.ndarray, others: list[tuple[np
     count = shown.sum(axis=0)
     top = np.where(shown, values, -1).max(axis=0)
     bottom = np.where(shown, values, 256).min(axis=0)
-    still = (count >= views) & (top - bottom <= spread)
+    still = (count >= views) & ((top - bottom <= spread) | (top <= STILL_DARK))
     if not still.any():
         return frame
     mean = (np.where(shown, values, 0).sum(axis=0) / np.maximum(count, 1))[still]
