@@ -11,7 +11,9 @@ and the pixels copied between repeated frames (`repeats.REPEAT_MAX_CHANGE`: the 
 one picture; `repeats.SOURCE_MARGIN`: how far from a copy's colour) and the still pixels (`still.STILL_RANGE`:
 the largest spread of a hidden pixel's views in the nearby frames that counts as one value) and whether the
 pixels copied from other frames follow the tissue's optical flow (`pipeline.ALIGN_COPIES`) and whether
-the network's output is averaged with its output on the mirrored input (`pipeline.FLIP_AVERAGE`). Each
+the network's output is averaged with its output on the mirrored input (`pipeline.FLIP_AVERAGE`) and with
+the copies it was handed (`pipeline.COPY_WEIGHT`: a copy d frames away weighs this / d) and whether views all
+at or below a dark level count as one still value (`still.STILL_DARK`). Each
 row is a `Setting`; the one marked (shipped) must equal the package's switches, or the script stops.
 Cases: the four validation clips of `select_checkpoint.py`, 40 frames, as recorded ("still"), with
 synthetic tissue motion ("moving", `data.tissue_motion`), swept sideways 1.5 px a frame ("swept", a

@@ -25,6 +25,16 @@ def test_a_hidden_pixel_takes_the_mean_of_its_views_only_when_they_agree():
     assert fill_still_pixels(frame, hole, list(zip(views, holes)), spread=-1) is frame  # off
 
 
+def test_dark_views_count_as_one_value_only_when_asked(monkeypatch):
+    """STILL_DARK (tried, off in the package): views all at or below it are one value, however they spread."""
+    frame = np.full((2, 2), 90, np.uint8)
+    hole = np.ones((2, 2), bool)
+    views = [(np.full((2, 2), v, np.uint8), np.zeros((2, 2), bool)) for v in (0, 3, 3)]
+    assert np.all(fill_still_pixels(frame, hole, views, spread=1, views=3) == 90)
+    monkeypatch.setattr(still, "STILL_DARK", 4)
+    assert np.all(fill_still_pixels(frame, hole, views, spread=1, views=3) == 2)
+
+
 def _speckle_beside_a_black_border(T: int):
     """Tissue whose speckle changes every frame, a black strip down its right side, and colour that
     pulses over both: the strip is hidden in some frames, shown in others."""
