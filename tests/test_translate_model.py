@@ -300,13 +300,14 @@ def test_a_heavy_copy_weight_rebuilds_a_still_picture_from_its_copies(tiny_weigh
     grey, holes = _clip_with_holes()
     grey[:] = grey[0]
     clip = Clip(grey, fps=10.0)
-    R, hidden = Translator(tiny_weights).horizon, pipeline.hidden_from_network(holes)  # specks are no source
+    tr = Translator(tiny_weights)
+    R, hidden = tr.horizon, pipeline.hidden_from_network(holes)  # specks are no source
     # a copy at the horizon itself reads as none found (distance channel 1), as for `seen_elsewhere`
     seen = np.stack([holes[t] & (~hidden[max(0, t - R + 1):t + R]).any(axis=0) for t in range(len(holes))])
     errors = {}
     for weight in (0.0, 1000.0):
         monkeypatch.setattr(pipeline, "COPY_WEIGHT", weight)
-        out = translate(clip, holes=holes, translator=Translator(tiny_weights)).frames
+        out = translate(clip, holes=holes, translator=tr).frames
         errors[weight] = np.abs(out[seen].astype(int) - grey[seen]).max()
         np.testing.assert_array_equal(out[~holes], grey[~holes])
     assert errors[1000.0] <= 1 < errors[0.0]

@@ -17,12 +17,13 @@ STILL_DARK = -1  # grey level: views all at or below it count as one value whate
 
 
 def fill_still_pixels(frame: np.ndarray, hole: np.ndarray, others: list[tuple[np.ndarray, np.ndarray]],
-                      spread: int | None = None, views: int | None = None) -> np.ndarray:
+                      spread: int | None = None, views: int | None = None, dark: int | None = None) -> np.ndarray:
     """`frame` (grey uint8 (H,W)) with each `hole` pixel that at least `views` of the `others`
-    ((grey, holes) pairs: the frames around it) show, all within `spread` grey levels of each other,
-    set to the mean of those views; every other pixel as it is."""
+    ((grey, holes) pairs: the frames around it) show, all within `spread` grey levels of each other
+    (or all at or below `dark`), set to the mean of those views; every other pixel as it is."""
     spread = STILL_RANGE if spread is None else spread
     views = STILL_VIEWS if views is None else views
+    dark = STILL_DARK if dark is None else dark
     if spread < 0 or not hole.any() or len(others) < views:
         return frame
     ys, xs = np.nonzero(hole)
@@ -31,7 +32,7 @@ def fill_still_pixels(frame: np.ndarray, hole: np.ndarray, others: list[tuple[np
     count = shown.sum(axis=0)
     top = np.where(shown, values, -1).max(axis=0)
     bottom = np.where(shown, values, 256).min(axis=0)
-    still = (count >= views) & ((top - bottom <= spread) | (top <= STILL_DARK))
+    still = (count >= views) & ((top - bottom <= spread) | (top <= dark))
     if not still.any():
         return frame
     mean = (np.where(shown, values, 0).sum(axis=0) / np.maximum(count, 1))[still]
