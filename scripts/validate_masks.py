@@ -1,6 +1,6 @@
 """Check a change to the Doppler mask on painted *training* lung clips (never the held-out ones).
 
-    .venv/bin/python scripts/validate_masks.py [--clips 24] [--seeds 10 11] [--gain 1] [--set NAME=VALUE ...]
+    .venv/bin/python scripts/validate_masks.py [--clips 24] [--seeds 10 11] [--gain 1] [--box-shape auto] [--set NAME=VALUE ...]
 
 Each training clip (every third of the lung set's non-held-out clips, then the ones after them, up to
 `--clips`) gets CFD painted (first 40 frames), written lossless (FFV1) and as H.264 crf 23, read back
@@ -56,6 +56,7 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=24)
     ap.add_argument("--seeds", type=int, nargs="+", default=[10, 11])
     ap.add_argument("--gain", type=float, default=1.0, help="scale the grey by this before painting (dark clips)")
+    ap.add_argument("--box-shape", default="auto", help="the painter's box shape (auto, rect, sector, annulus)")
     ap.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="doppler (or box_sides.NAME) constants for a second column")
     args = ap.parse_args()
     overrides = {k: float(v) if "." in v else int(v) for k, v in (s.split("=", 1) for s in args.set)}
@@ -77,7 +78,7 @@ def main() -> None:
             src = read_clip(DATA / "lung" / name)
             for seed in args.seeds:
                 grey = np.clip(np.rint(src.grey()[:40] * args.gain), 0, 255).astype(np.uint8)
-                rgb, painted, truth = paint_cfd(grey, seed=seed, fps=src.fps)
+                rgb, painted, truth = paint_cfd(grey, seed=seed, fps=src.fps, box_shape=args.box_shape)
                 for codec, suffix in (("lossless", ".mkv"), ("H.264", ".mp4")):
                     write_clip(Clip(rgb, fps=src.fps), Path(tmp) / f"case{suffix}", overwrite=True)
                     clip = read_clip(Path(tmp) / f"case{suffix}")

@@ -42,3 +42,18 @@ def test_bad_input_exit_2_no_output(tmp_path, content):
     assert not out.exists()
     r = _run("overlay", bad, "-o", tmp_path / "o.mkv", "--seed", 1)
     assert r.returncode == 2 and not (tmp_path / "o.mkv").exists()
+
+
+def test_overlay_draws_the_box_shape_asked_for_and_refuses_an_unknown_one(tmp_path, pydicom_file):
+    """`--box-shape annulus` paints a fan's box with arcs top and bottom, whose outline the mask finds whole;
+    an unknown shape is one line and exit 2, with nothing written."""
+    src = pydicom_file("examples_ybr_color.dcm")
+    painted, truth = tmp_path / "p.mkv", tmp_path / "t.npz"
+    r = _run("-q", "overlay", src, "-o", painted, "--seed", 5, "--box-shape", "annulus", "--truth-mask", truth)
+    assert r.returncode == 0, r.stderr
+    t = np.load(truth)["frames"] > 0
+    found = doppler_mask(read_clip(painted))
+    assert (t & ~found).sum() <= 0.01 * t.sum()
+    r = _run("overlay", src, "-o", tmp_path / "o.mkv", "--seed", 5, "--box-shape", "oval")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "oval" in r.stderr
+    assert not (tmp_path / "o.mkv").exists()

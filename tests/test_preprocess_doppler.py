@@ -1,4 +1,5 @@
 """Doppler mask, colour box and sector on real stills and on a painted real cine."""
+import cv2
 import numpy as np
 
 from sonosynth.clip import Clip
@@ -81,6 +82,53 @@ def test_a_small_jet_in_a_big_box_still_finds_the_whole_outline():
     mask = doppler_mask(rgb)
     assert mask[:, outline].mean() >= 0.95
     assert not mask[:, 70:150, 70:150].any()  # the inside of the box is kept
+
+
+def _annulus_outline() -> np.ndarray:
+    """(200, 200) bool: the 1-px outline of an annular box (a fan's colour box as most scanners draw it): sides
+    along beams from a point 100 px above the frame, top and bottom arcs of radius 150 and 230 px about it."""
+    angles = np.radians(np.linspace(-18, 18, 40))
+    arcs = [np.stack([100 + r * np.sin(angles), -100 + r * np.cos(angles)], 1) for r in (150, 230)]
+    line = np.zeros((200, 200), np.uint8)
+    cv2.polylines(line, [np.round(np.concatenate([arcs[0], arcs[1][::-1]])).astype(np.int32)], True, 1, 1)
+    return line.astype(bool)
+
+
+def test_the_curved_sides_of_an_annular_box_are_in_the_mask(monkeypatch):
+    """The box's sides are fitted as straight lines; an arc leaves such a line by up to 11 px here (9 px on the
+    apical echo's bottom side). The outline is followed along its own line pixels within ARC_REACH px of the
+    fitted edge; without that, a third of it stayed in the output."""
+    from sonosynth.preprocess import doppler
+
+    rng = np.random.default_rng(0)
+    rgb = np.repeat(rng.integers(0, 40, (8, 200, 200, 1)), 3, axis=-1).astype(np.uint8)
+    outline = _annulus_outline()
+    rgb[:, outline] = 200
+    for t in range(8):
+        rgb[t, 80:95 + t, 85:110 + t] = (220, 30, 30)
+    mask = doppler_mask(rgb)
+    assert mask[:, outline].mean() >= 0.99
+    assert not (mask & (rgb[..., 1] >= rgb[..., 0]))[:, 55:112, 60:140].any()  # inside the box only the flow
+    monkeypatch.setattr(doppler, "ARC_REACH", 0)
+    assert doppler_mask(rgb)[:, outline].mean() < 0.8
+
+
+def test_a_still_box_whose_narrow_end_is_short_loses_that_side_too():
+    """A still's trapezoid box whose top side (24 px) is shorter than any side the box search looks for next to
+    a large flow: the box closes where its long sides meet above it, and the top side, which crosses the box
+    from side to side, is rebuilt as a line in the outline's grey (the apical echo's box)."""
+    rng = np.random.default_rng(0)
+    rgb = np.repeat(rng.integers(0, 40, (1, 300, 300, 1)), 3, axis=-1).astype(np.uint8)
+    line = np.zeros((300, 300), np.uint8)
+    cv2.polylines(line, [np.array([[138, 40], [162, 40], [230, 260], [70, 260]], np.int32)], True, 1, 1)
+    outline = line.astype(bool)
+    rgb[0, outline] = 220
+    flow = np.zeros((300, 300), np.uint8)
+    cv2.fillPoly(flow, [np.array([[145, 70], [155, 70], [200, 240], [100, 240]], np.int32)], 1)
+    rgb[0, flow.astype(bool)] = (200, 40, 40)
+    mask = doppler_mask(rgb)[0]
+    assert mask[outline].all()
+    assert not mask[45:65, 140:160].any()  # the tissue between the top side and the flow is kept
 
 
 def test_greyscale_carotid_screenshots_have_no_doppler(shared_data):

@@ -64,6 +64,24 @@ def test_no_aliasing_gives_one_hue_per_vessel_and_power_style():
     assert (pp[:, 0] > pp[:, 2]).all()
 
 
+def test_annular_box_has_straight_sides_and_arcs_bowed_away_from_the_probe():
+    """box_shape "annulus": the trapezoid's sides, with its top and bottom bowed down (arcs about the point
+    where the sides meet above the box), as a fan's colour box is drawn by most scanners."""
+    from sonosynth.synth.flow import ARC_POINTS, choose_box
+
+    image = np.zeros((200, 240), bool)
+    image[20:180, 20:220] = True
+    b = choose_box(image, None, np.random.default_rng(3), "annulus")
+    box = b.mask
+    ys, xs = np.nonzero(box)
+    middle, left, right = (xs.min() + xs.max()) // 2, xs.min() + 3, xs.max() - 3
+    lowest = {x: np.flatnonzero(box[:, x]).max() for x in (left, middle, right)}
+    assert lowest[middle] >= max(lowest[left], lowest[right]) + 2
+    top_ends = [int(np.ceil(b.polygon[0, 0])) + 1, int(b.polygon[ARC_POINTS - 1, 0]) - 1]  # the top arc's ends
+    assert np.flatnonzero(box[:, middle]).min() >= max(np.flatnonzero(box[:, x]).min() for x in top_ends) + 2
+    assert paint_cfd(_phantom(t=4), seed=1, box_shape="annulus")[1].any()
+
+
 def test_bad_arguments():
     with pytest.raises(BadOption):
         paint_cfd(np.zeros((2, 32, 32), np.float32), 0)

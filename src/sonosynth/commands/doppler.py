@@ -64,6 +64,8 @@ def overlay_command(
     output: Path = typer.Option(..., "-o", "--output", help="Painted clip to write."),
     seed: int = typer.Option(..., "--seed", help="Random seed: the same seed gives the same bytes."),
     style: str = typer.Option("cfd", "--style", help="cfd (velocity map) or power (power Doppler)."),
+    box_shape: str = typer.Option("auto", "--box-shape",
+                                  help="auto (trapezoid on fan images, else rectangle), rect, sector or annulus (arcs top and bottom)."),
     truth_mask: Path = typer.Option(None, "--truth-mask", help="Also write the exact painted mask (.npz)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
 ) -> None:
@@ -77,8 +79,8 @@ def overlay_command(
         if target is not None:
             check_writable(check_output_format(target), overwrite)
     clip = read_clip(file)
-    rgb, mask, _ = paint_cfd(clip.grey(), seed, clip.fps, style=style)
-    derived = f"synthetic colour-Doppler overlay (sonosynth overlay, style {style}, seed {seed})"
+    rgb, mask, _ = paint_cfd(clip.grey(), seed, clip.fps, style=style, box_shape=box_shape)
+    derived = f"synthetic colour-Doppler overlay (sonosynth overlay, style {style}, box {box_shape}, seed {seed})"
     write_clip(Clip(rgb, fps=clip.fps, spacing=clip.spacing, source={"derived": derived}), output, overwrite=overwrite)
     if truth_mask is not None:
         write_clip(Clip((mask * 255).astype(np.uint8), fps=clip.fps, source={"derived": derived}),

@@ -25,6 +25,7 @@ BOX_REACH = 2.5    # how far beyond the flow's extent the box outline is looked 
 REACH_STEPS = (1, 2, 4)  # the reach grows by these factors while the sides found do not close the box
 STATIC_RANGE = 6    # grey range over time of an overlay line after a lossy codec
 OUTLINE_IN_HULL = 2  # px the outline may lie inside the flow's hull (line pixels deeper in are not the box's)
+ARC_REACH = 12  # px from the fitted box's edge that the outline is followed along a curved side; 0 = off
 OUTLINE_IN_HULL_LOSSY = 4  # ... after a lossy codec, which bleeds flow lying along a side 2-3 px past it
 
 
@@ -188,9 +189,20 @@ def _outline(box: np.ndarray, lines: np.ndarray, still: bool) -> np.ndarray:
     if not box.any():
         return box
     reach = 3 if still else 2
+    outline = _edge_band(box, reach) & lines
+    if ARC_REACH <= reach or not outline.any():
+        return outline
+    # a curved side (the arcs of an annular box) leaves the straight side fitted to it: follow the thin
+    # line pixels that run on from the outline, within ARC_REACH px of the box's edge
+    thin = lines & ~cv2.morphologyEx(lines.view(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    _, labels = cv2.connectedComponents(((thin | outline) & _edge_band(box, ARC_REACH)).view(np.uint8), connectivity=8)
+    return outline | np.isin(labels, np.unique(labels[outline]))
+
+
+def _edge_band(box: np.ndarray, reach: int) -> np.ndarray:
+    """(H,W) bool: pixels within `reach` px (a square's reach) of the box's edge, on either side."""
     ker = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
-    edge = cv2.dilate(box.view(np.uint8), ker).astype(bool) & ~cv2.erode(box.view(np.uint8), ker).astype(bool)
-    return edge & lines
+    return cv2.dilate(box.view(np.uint8), ker).astype(bool) & ~cv2.erode(box.view(np.uint8), ker).astype(bool)
 
 
 def _box_splits(rgb: np.ndarray, box: np.ndarray, outline: np.ndarray, lines: np.ndarray) -> np.ndarray:
@@ -204,16 +216,15 @@ def _box_splits(rgb: np.ndarray, box: np.ndarray, outline: np.ndarray, lines: np
     cand = lines & (np.abs(grey - np.median(grey[outline])) <= 10)
     inner = cv2.erode(box.view(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
     ys, xs = np.nonzero(box)
-    shortest = int(min(np.ptp(ys), np.ptp(xs)))
-    segs = cv2.HoughLinesP((cand & inner).astype(np.uint8) * 255, 1, np.pi / 360, threshold=max(10, shortest // 2),
-                           minLineLength=max(8, shortest // 2), maxLineGap=5)
+    segs = cv2.HoughLinesP((cand & inner).astype(np.uint8) * 255, 1, np.pi / 360, threshold=10,
+                           minLineLength=8, maxLineGap=5)
     reach = np.arange(-max(box.shape), max(box.shape))
     for x1, y1, x2, y2 in ([] if segs is None else segs.reshape(-1, 4)):
         length = float(np.hypot(x2 - x1, y2 - y1))
         px = np.rint((x1 + x2) / 2 + reach * (x2 - x1) / length).astype(int)
         py = np.rint((y1 + y2) / 2 + reach * (y2 - y1) / length).astype(int)
         ok = (px >= 0) & (py >= 0) & (px < box.shape[1]) & (py < box.shape[0])
-        if length >= 0.8 * box[py[ok], px[ok]].sum():  # spans the box along its own direction
+        if length >= 0.8 * inner[py[ok], px[ok]].sum():  # spans the box along its own direction
             cv2.line(found, (int(x1), int(y1)), (int(x2), int(y2)), 1, thickness=3)
     return found.astype(bool) & cand
 

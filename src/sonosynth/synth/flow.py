@@ -49,6 +49,23 @@ def _polygon(cx: float, cy: float, bw: float, bh: float, top_ratio: float) -> np
                      [cx + bw / 2, cy + bh / 2], [cx - bw / 2, cy + bh / 2]], np.float32)
 
 
+ARC_POINTS = 24  # vertices along each arc of an annular box
+
+
+def _annulus(cx: float, cy: float, bw: float, bh: float, top_ratio: float) -> np.ndarray:
+    """The trapezoid's annular twin, as most scanners draw a fan's colour box: the same straight
+    sides along the beams, and curved top and bottom (arcs about the point where the sides meet)."""
+    tw = bw * top_ratio
+    top, bottom = cy - bh / 2, cy + bh / 2
+    apex = top - tw * bh / (bw - tw)
+    half_angle = np.arctan2(bw / 2, bottom - apex)
+    angles = np.linspace(-half_angle, half_angle, ARC_POINTS)
+    r_top, r_bottom = top - apex, bottom - apex
+    upper = np.stack([cx + r_top * np.sin(angles), apex + r_top * np.cos(angles)], 1)
+    lower = np.stack([cx + r_bottom * np.sin(angles[::-1]), apex + r_bottom * np.cos(angles[::-1])], 1)
+    return np.concatenate([upper, lower]).astype(np.float32)
+
+
 def _fill(poly: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     m = np.zeros(shape, np.uint8)
     cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 1)
@@ -78,7 +95,8 @@ def choose_box(sector: np.ndarray, dark: np.ndarray | None, rng: np.random.Gener
         ys, xs = np.nonzero(sector)
     image = sector
     sh, sw = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
-    fan = is_fan(sector) if shape == "auto" else shape == "sector"
+    fan = is_fan(sector) if shape == "auto" else shape in ("sector", "annulus")
+    outline = _annulus if shape == "annulus" else _polygon
     # keep clear of the sector's edge: its fall-off in brightness is not blood
     r = max(1, int(0.04 * min(sh, sw)))
     core = cv2.erode(sector.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)).astype(bool)
@@ -90,7 +108,7 @@ def choose_box(sector: np.ndarray, dark: np.ndarray | None, rng: np.random.Gener
     best, best_score = None, np.inf
     for attempt in range(4 * n_candidates):
         i = rng.integers(ys.size)
-        poly = _polygon(float(xs[i]), float(ys[i]), max(bw, 12.0), max(bh, 12.0), top_ratio)
+        poly = outline(float(xs[i]), float(ys[i]), max(bw, 12.0), max(bh, 12.0), top_ratio)
         m = _fill(poly, (h, w))
         area = m.sum()
         if area == 0 or (m & sector).sum() < 0.98 * area:

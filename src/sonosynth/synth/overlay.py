@@ -42,7 +42,7 @@ def _power_lut() -> np.ndarray:
 VELOCITY_LUT = _velocity_lut()
 POWER_LUT = _power_lut()
 STYLES = ("cfd", "power")
-BOX_SHAPES = ("auto", "rect", "sector")
+BOX_SHAPES = ("auto", "rect", "sector", "annulus")
 
 
 def _check(grey: np.ndarray, style: str, box_shape: str) -> np.ndarray:
@@ -64,7 +64,8 @@ def paint_cfd(grey: np.ndarray, seed: int, fps: float = 30.0, *, style: str = "c
     """Paint colour flow on `grey` (T,H,W uint8); the same seed gives the same bytes.
 
     style: "cfd" (velocity map) or "power" (power-Doppler map); box_shape: "auto" (trapezoid
-    on fan images, rectangle otherwise), "rect" or "sector"; period: cardiac period in seconds
+    on fan images, rectangle otherwise), "rect", "sector" (trapezoid) or "annulus" (a trapezoid
+    whose top and bottom are arcs); period: cardiac period in seconds
     (default: drawn from 0.6-1.2 s). Returns (cfd_rgb (T,H,W,3) uint8, mask (T,H,W) bool:
     exactly the pixels that differ from the greyscale, truth (T,H,W) uint8: the input).
     """
