@@ -95,10 +95,12 @@ def _annulus_outline() -> np.ndarray:
 
 
 def test_the_curved_sides_of_an_annular_box_are_in_the_mask(monkeypatch):
-    """The box's sides are fitted as straight lines; an arc leaves such a line by up to 11 px here (9 px on the
-    apical echo's bottom side). The outline is followed along its own line pixels within ARC_REACH px of the
-    fitted edge; without that, a third of it stayed in the output."""
-    from sonosynth.preprocess import doppler
+    """A straight line fitted to an arc leaves it by up to 11 px here (9 px on the apical echo's bottom side).
+    Two rules each take the whole outline: arcs about the sides' apex as the box's top and bottom
+    (`box_arcs`), and the outline followed along its own line pixels within ARC_REACH px of the box's edge
+    (for arcs the first misses: the apex of the apical echo's box is not where its sides meet). Without
+    both, a third of it stayed in the output."""
+    from sonosynth.preprocess import box_arcs, doppler
 
     rng = np.random.default_rng(0)
     rgb = np.repeat(rng.integers(0, 40, (8, 200, 200, 1)), 3, axis=-1).astype(np.uint8)
@@ -110,7 +112,30 @@ def test_the_curved_sides_of_an_annular_box_are_in_the_mask(monkeypatch):
     assert mask[:, outline].mean() >= 0.99
     assert not (mask & (rgb[..., 1] >= rgb[..., 0]))[:, 55:112, 60:140].any()  # inside the box only the flow
     monkeypatch.setattr(doppler, "ARC_REACH", 0)
+    assert doppler_mask(rgb)[:, outline].mean() >= 0.99
+    monkeypatch.setattr(box_arcs, "ARC_COVERAGE", 2.0)
     assert doppler_mask(rgb)[:, outline].mean() < 0.8
+
+
+def test_an_annular_box_reaches_its_bottom_arc_past_a_straight_ridge_nearer_the_flow(monkeypatch):
+    """A still, straight tissue ridge across the box between the flow and the bottom arc (a painted lung clip's
+    pleura) is the nearest well-supported line below the flow, and the box stopped there, leaving the bottom
+    arc in the output. Counted by their distance from the sides' apex, the outline pixels cover the whole angle
+    between the sides at the arc's radius, so the box takes the arcs."""
+    from sonosynth.preprocess import box_arcs
+
+    rng = np.random.default_rng(0)
+    rgb = np.repeat(rng.integers(0, 40, (8, 200, 200, 1)), 3, axis=-1).astype(np.uint8)
+    outline = _annulus_outline()
+    rgb[:, outline] = 200
+    rgb[:, 110:112, 50:150] = 230  # the ridge: the arc lies 7-19 px below it
+    for t in range(8):
+        rgb[t, 70:85 + t, 85:110 + t] = (220, 30, 30)
+    assert doppler_mask(rgb)[:, outline].mean() >= 0.99
+    box = colour_box(rgb)
+    assert box[125, 100] and not box[40, 100]  # below the ridge, inside the arc; above the top arc
+    monkeypatch.setattr(box_arcs, "ARC_COVERAGE", 2.0)
+    assert not colour_box(rgb)[125, 100]  # without the arcs the box stops at the ridge
 
 
 def test_a_still_box_whose_narrow_end_is_short_loses_that_side_too():

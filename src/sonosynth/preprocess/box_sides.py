@@ -83,19 +83,24 @@ SWAP_OPTIONS = 6  # lines tried on each side: the first Hough found ...
 NEAREST_OPTIONS = 6  # ... and the nearest to the flow (`alternatives`)
 
 
-def _rim(mask: np.ndarray) -> np.ndarray:
+def rim(mask: np.ndarray) -> np.ndarray:
     """(H,W) bool: the pixels of `mask` that touch its outside (8-neighbourhood)."""
     return mask & ~cv2.erode(mask.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
 
 
-def _near(cand: np.ndarray) -> np.ndarray:
+def near_outline(cand: np.ndarray) -> np.ndarray:
     """The line pixels widened by one pixel: an edge pixel next to one runs along the outline."""
     return cv2.dilate(cand.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
 
 
 def edge_coverage(lines: list[tuple[float, float, float]], near: np.ndarray) -> float:
-    """Share of the box's edge (inside the frame) that runs along outline pixels (`near`: `_near` of the line pixels)."""
-    edge = _rim(half_planes(lines, near.shape))
+    """Share of the box's edge (inside the frame) that runs along outline pixels (`near`: `near_outline` of the line pixels)."""
+    return box_coverage(half_planes(lines, near.shape), near)
+
+
+def box_coverage(box: np.ndarray, near: np.ndarray) -> float:
+    """`edge_coverage` of a box given as a mask."""
+    edge = rim(box)
     edge[[0, -1]] = False
     edge[:, [0, -1]] = False
     return float(near[edge].mean()) if edge.any() else 0.0
@@ -123,7 +128,7 @@ def _swapped(chosen: dict[int, tuple[float, float, float]], candidates: dict[int
     along outline pixels for a clearly larger share (SWAP_GAIN): on the Prostate phantom after H.264 a slanted probe
     echo lay nearer to the flow than the box's blurred bottom side and took its place, and another cut a corner off.
     One side at a time, each change taken if it covers more; the result only if it covers clearly more in all."""
-    near = _near(cand)
+    near = near_outline(cand)
     current = dict(chosen)
     start = score = edge_coverage(list(current.values()), near)
     for _ in range(4):
@@ -176,7 +181,7 @@ def without_corner_cuts(lines: list[tuple[float, float, float]], cand: np.ndarra
     meet at their corner); without a true side they run into open tissue or the frame's edge, which
     counts neither way."""
     h, w = cand.shape
-    near = _near(cand)
+    near = near_outline(cand)
     inner = np.zeros((h, w), bool)
     inner[1:-1, 1:-1] = True
     dropped = True
@@ -186,7 +191,7 @@ def without_corner_cuts(lines: list[tuple[float, float, float]], cand: np.ndarra
         for i in range(len(lines)):
             rest = lines[:i] + lines[i + 1:]
             wider = half_planes(rest, (h, w))
-            new_edge = _rim(wider) & ~box & inner
+            new_edge = rim(wider) & ~box & inner
             if new_edge.sum() >= 10 and near[new_edge].mean() >= CUT_COVERAGE:
                 lines, dropped = rest, True
                 break

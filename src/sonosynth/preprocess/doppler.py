@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from ..clip import Clip
+from .box_arcs import arc_box
 from .box_sides import box_lines, closed, half_planes, refit, without_corner_cuts
 from .sector import sector_mask
 
@@ -25,7 +26,7 @@ BOX_REACH = 2.5    # how far beyond the flow's extent the box outline is looked 
 REACH_STEPS = (1, 2, 4)  # the reach grows by these factors while the sides found do not close the box
 STATIC_RANGE = 6    # grey range over time of an overlay line after a lossy codec
 OUTLINE_IN_HULL = 2  # px the outline may lie inside the flow's hull (line pixels deeper in are not the box's)
-ARC_REACH = 12  # px from the fitted box's edge that the outline is followed along a curved side; 0 = off
+ARC_REACH = 20  # px from the fitted box's edge that the outline is followed along a curved side; 0 = off
 OUTLINE_IN_HULL_LOSSY = 4  # ... after a lossy codec, which bleeds flow lying along a side 2-3 px past it
 
 
@@ -173,6 +174,8 @@ def _colour_box(rgb: np.ndarray, line_pixels: tuple[np.ndarray, np.ndarray], sec
         if len(lines) < 2:  # the frame border may stand in for the others
             break
         box = half_planes(lines, (h, w))
+        arcs = arc_box(lines, cand & band, stillness, hull)
+        box = box if arcs is None else arcs
         if closed(box) and not (box & (distance > 2 * reach)).any():  # not two sides meeting far off
             return box if box.sum() >= hull.sum() * 0.9 else hull
         found = found if found is not None else box & band
