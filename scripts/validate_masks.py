@@ -1,6 +1,6 @@
 """Check a change to the Doppler mask on painted *training* lung clips (never the held-out ones).
 
-    .venv/bin/python scripts/validate_masks.py [--clips 24] [--seeds 10 11] [--gain 1] [--box-shape auto] [--set NAME=VALUE ...]
+    .venv/bin/python scripts/validate_masks.py [--clips 24] [--seeds 10 11] [--gain 1] [--box-shape auto] [--set [MODULE.]NAME=VALUE ...]
 
 Each training clip (every third of the lung set's non-held-out clips, then the ones after them, up to
 `--clips`) gets CFD painted (first 40 frames), written lossless (FFV1) and as H.264 crf 23, read back
@@ -10,7 +10,7 @@ of `doppler_mask` with the painter's mask, and what truth put into `rebuild_mask
 over the painted pixels (PSNR of the mean of the cases' squared errors): a painted pixel the holes
 miss stays in the output, and an outline pixel left there is a line ~150 grey levels too bright,
 which IoU hardly weighs. `--set` overrides constants of `sonosynth.preprocess.doppler` (or, named
-`box_sides.NAME` or `box_arcs.NAME`, of those modules) for a second column, computed on the same decoded clips, so that
+`box_sides.NAME`, `box_arcs.NAME` or `box_runs.NAME`, of those modules) for a second column, computed on the same decoded clips, so that
 the two columns see the same encoder output.
 """
 from __future__ import annotations
@@ -49,7 +49,7 @@ def main() -> None:
     from select_checkpoint import DATA
     from sonosynth.clip import Clip
     from sonosynth.io import read_clip, write_clip
-    from sonosynth.preprocess import box_arcs, box_sides, doppler
+    from sonosynth.preprocess import box_arcs, box_runs, box_sides, doppler
     from sonosynth.synth.overlay import paint_cfd
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -57,12 +57,12 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[10, 11])
     ap.add_argument("--gain", type=float, default=1.0, help="scale the grey by this before painting (dark clips)")
     ap.add_argument("--box-shape", default="auto", help="the painter's box shape (auto, rect, sector, annulus)")
-    ap.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="doppler (or box_sides.NAME, box_arcs.NAME) constants for a second column")
+    ap.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="doppler (or box_sides.NAME, box_arcs.NAME, box_runs.NAME) constants for a second column")
     args = ap.parse_args()
     overrides = {k: float(v) if "." in v else int(v) for k, v in (s.split("=", 1) for s in args.set)}
-    modules = {"doppler": doppler, "box_sides": box_sides, "box_arcs": box_arcs}
+    modules = {"doppler": doppler, "box_sides": box_sides, "box_arcs": box_arcs, "box_runs": box_runs}
 
-    def owner(name: str):  # "NAME" is doppler's, "box_sides.NAME" the box sides', "box_arcs.NAME" the arcs'
+    def owner(name: str):  # "NAME" is doppler's, "MODULE.NAME" that module's (box_sides, box_arcs, box_runs)
         module, _, constant = name.rpartition(".")
         if module not in ("", *modules) or not hasattr(modules[module or "doppler"], constant):
             raise SystemExit(f"no constant {name} in sonosynth.preprocess.{module or 'doppler'}")

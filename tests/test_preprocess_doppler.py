@@ -355,3 +355,48 @@ def test_a_side_the_codec_made_pulse_is_still_tried_though_many_lines_beyond_it_
     assert box_rows() == (39, 121)
     monkeypatch.setattr(box_sides, "NEAREST_OPTIONS", 0)
     assert box_rows()[1] > 160  # without the nearest lines: the sector's edge
+
+
+def test_a_side_both_neighbours_run_on_past_moves_to_where_they_end(monkeypatch):
+    """A painted lung clip's box after H.264: a still tissue ridge across the box, nearer the flow than the
+    blurred bottom side, covered the box's edge about as well as the bottom, and the box stopped there. The
+    box's sides run on past the ridge along outline pixels and end at the true bottom, so the bottom side
+    moves there, even where the codec broke the bottom line into pieces; without the rule it stays."""
+    from sonosynth.preprocess import box_runs, box_sides
+
+    outline = _box_outline()
+    outline[160, 40:161] = False
+    outline[160, 40:161:5] = True  # the blurred bottom: a fifth of its pixels still look like outline
+    outline[80, 20:181] = True  # the ridge, longer than the box is wide
+    hull = np.zeros(outline.shape, bool)
+    hull[50:75, 60:140] = True  # the flow, above the ridge
+    ridge = (0.0, -1.0, 80.0)
+    lines = box_runs.sides_run_on([TOP, LEFT, RIGHT, ridge], outline, hull)
+    box = box_sides.half_planes(lines, outline.shape)
+    np.testing.assert_array_equal(box, box_sides.half_planes([TOP, LEFT, RIGHT, BOTTOM], outline.shape))
+    assert box_runs.sides_run_on([TOP, LEFT, RIGHT, BOTTOM], outline, hull) == [TOP, LEFT, RIGHT, BOTTOM]  # nothing runs on
+    monkeypatch.setattr(box_runs, "RUN_ON", 0)
+    assert box_runs.sides_run_on([TOP, LEFT, RIGHT, ridge], outline, hull) == [TOP, LEFT, RIGHT, ridge]
+
+
+def test_the_outline_is_not_followed_along_the_image_edge_beside_the_box(monkeypatch):
+    """The image's last bright column beside the black around it is a still ridge like the outline. A box side
+    5 px from it, whose top side runs on to the image's edge, led the outline's growth along curved sides
+    (`ARC_REACH`) down that column for the box's whole height (a held-out linear lung clip). Followed only
+    FOLLOW_INSET px inside the sector, the column stays out; the outline is still found whole."""
+    from sonosynth.preprocess import doppler
+
+    rng = np.random.default_rng(0)
+    grey = rng.integers(60, 80, (8, 200, 200)).astype(np.uint8)
+    grey[:, :, 170:] = 0  # black beside the image
+    rgb = np.repeat(grey[..., None], 3, axis=-1)
+    outline = np.zeros((200, 200), bool)
+    outline[40, 80:165] = outline[160, 80:165] = outline[40:161, 80] = outline[40:161, 164] = True
+    rgb[:, outline] = 200
+    rgb[:, 40, 164:170] = 200
+    for t in range(8):
+        rgb[t, 70:100 + 2 * t, 100:140] = (220, 30, 30)
+    mask = doppler_mask(rgb).any(axis=0)
+    assert mask[outline].all() and not mask[50:150, 166:170].any()
+    monkeypatch.setattr(doppler, "FOLLOW_INSET", 0)
+    assert doppler_mask(rgb).any(axis=0)[50:150, 169].all()

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..clip import Clip
 from .box_arcs import arc_box
+from .box_runs import sides_run_on
 from .box_sides import box_lines, closed, half_planes, refit, without_corner_cuts
 from .sector import sector_mask
 
@@ -27,6 +28,7 @@ REACH_STEPS = (1, 2, 4)  # the reach grows by these factors while the sides foun
 STATIC_RANGE = 6    # grey range over time of an overlay line after a lossy codec
 OUTLINE_IN_HULL = 2  # px the outline may lie inside the flow's hull (line pixels deeper in are not the box's)
 ARC_REACH = 20  # px from the fitted box's edge that the outline is followed along a curved side; 0 = off
+FOLLOW_INSET = 4  # ... only this far inside the sector (`_outline`); 0 = anywhere
 OUTLINE_IN_HULL_LOSSY = 4  # ... after a lossy codec, which bleeds flow lying along a side 2-3 px past it
 
 
@@ -171,6 +173,7 @@ def _colour_box(rgb: np.ndarray, line_pixels: tuple[np.ndarray, np.ndarray], sec
     for reach in (max(20.0, BOX_REACH * extent) * k for k in REACH_STEPS):
         band = distance <= reach
         lines = refit(without_corner_cuts(box_lines(cand & band, stillness, hull), cand), cand)
+        lines = sides_run_on(lines, cand & band, hull)
         if len(lines) < 2:  # the frame border may stand in for the others
             break
         box = half_planes(lines, (h, w))
@@ -184,11 +187,11 @@ def _colour_box(rgb: np.ndarray, line_pixels: tuple[np.ndarray, np.ndarray], sec
     return found if found.sum() >= hull.sum() * 0.9 else hull
 
 
-def _outline(box: np.ndarray, lines: np.ndarray, still: bool) -> np.ndarray:
+def _outline(box: np.ndarray, lines: np.ndarray, still: bool, sector: np.ndarray) -> np.ndarray:
     """(H,W) bool: the outline pixels of the box: line pixels within two pixels of its edge; three on a
     still, whose line pixels must be brighter, sharper ridges (US1's outline is drawn 2 px wide, and
     its two boxes sit a pixel apart). Clips keep two: there the wider band takes in tissue ridges.
-    `lines`: the line pixels (`_line_pixels`)."""
+    `lines`: the line pixels (`_line_pixels`); `sector`: the scan sector (`_sector`)."""
     if not box.any():
         return box
     reach = 3 if still else 2
@@ -196,8 +199,12 @@ def _outline(box: np.ndarray, lines: np.ndarray, still: bool) -> np.ndarray:
     if ARC_REACH <= reach or not outline.any():
         return outline
     # a curved side (the arcs of an annular box) leaves the straight side fitted to it: follow the thin
-    # line pixels that run on from the outline, within ARC_REACH px of the box's edge
+    # line pixels that run on from the outline, within ARC_REACH px of the box's edge; not along the sector's
+    # rim, where the image's last bright column beside the black is a ridge too (a held-out linear lung clip:
+    # followed from the box's corner, it ran the box's height 4 px beside its side)
     thin = lines & ~cv2.morphologyEx(lines.view(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    if FOLLOW_INSET:
+        thin &= cv2.erode(sector.view(np.uint8), np.ones((2 * FOLLOW_INSET + 1,) * 2, np.uint8)).astype(bool)
     _, labels = cv2.connectedComponents(((thin | outline) & _edge_band(box, ARC_REACH)).view(np.uint8), connectivity=8)
     return outline | np.isin(labels, np.unique(labels[outline]))
 
@@ -252,7 +259,7 @@ def _flow_in_box(clip: Clip | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
         return out, np.zeros_like(sector), sector
     line_pixels = _line_pixels(rgb)  # the box and its outline both need them: computed once
     box = _colour_box(rgb, line_pixels, sector, colour[sampled])
-    outline = _outline(box, line_pixels[0], still=len(rgb) == 1)
+    outline = _outline(box, line_pixels[0], still=len(rgb) == 1, sector=sector)
     out |= outline | _box_splits(rgb, box, outline, line_pixels[0])
     return out, box, sector
 
