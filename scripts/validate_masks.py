@@ -57,7 +57,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[10, 11])
     ap.add_argument("--gain", type=float, default=1.0, help="scale the grey by this before painting (dark clips)")
     ap.add_argument("--box-shape", default="auto", help="the painter's box shape (auto, rect, sector, annulus)")
-    ap.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="doppler (or box_sides.NAME, box_arcs.NAME, box_runs.NAME) constants for a second column")
+    ap.add_argument("--set", nargs="*", default=[], metavar="[MODULE.]NAME=VALUE", help="constants of doppler (or of box_sides, box_arcs, box_runs as MODULE.NAME) for a second column")
     args = ap.parse_args()
     overrides = {k: float(v) if "." in v else int(v) for k, v in (s.split("=", 1) for s in args.set)}
     modules = {"doppler": doppler, "box_sides": box_sides, "box_arcs": box_arcs, "box_runs": box_runs}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .box_sides import box_coverage, half_planes, near_outline, rim
+from .box_sides import box_coverage, half_planes, meet, near_outline, rim
 
 ARC_COVERAGE = 0.8  # share of the angle between the sides that an arc's pixels must cover; > 1 = off
 ARC_BINS = 32       # angle bins between the sides
@@ -28,11 +28,9 @@ def _apexes(lines: list[tuple[float, float, float]], hull: np.ndarray) -> list[t
     found = []
     for i in range(len(lines)):
         for j in range(i + 1, len(lines)):
-            (a1, b1, c1), (a2, b2, c2) = lines[i], lines[j]
-            det = a1 * b2 - a2 * b1
-            if abs(det) < np.sin(np.radians(5)):
+            if (crossing := meet(lines[i], lines[j])) is None:
                 continue
-            px, py = (b1 * c2 - b2 * c1) / det, (a2 * c1 - a1 * c2) / det
+            px, py = crossing
             if np.hypot(xs - px, ys - py).min() >= 0.3 * extent:  # not a corner of the box
                 found.append(((float(px), float(py)), [lines[i], lines[j]]))
     return found

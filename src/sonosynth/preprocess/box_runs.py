@@ -11,21 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .box_sides import bounding, half_planes, near_outline, refit
+from .box_sides import bounding, facing, half_planes, meet, near_outline, refit
 
 RUN_ON = 15  # px both neighbouring sides must run on along outline pixels past a side to move it; 0 = off
 RUN_GAP = 6  # px a run may go without outline pixels (a lossy codec blurs a thin line away in places)
 RUN_SNAP = 24  # px a run's end may slide along its side to meet the far side (`_snapped`)
 RUN_PASSES = 3  # moves and refits: a side fitted to a short stretch drifts off the outline further on
-
-
-def _meet(first: tuple[float, float, float], second: tuple[float, float, float]) -> np.ndarray | None:
-    """(x, y) where two lines a*x + b*y + c = 0 cross; None when they are (nearly) parallel."""
-    (a1, b1, c1), (a2, b2, c2) = first, second
-    det = a1 * b2 - a2 * b1
-    if abs(det) < np.sin(np.radians(5)):
-        return None
-    return np.array([(b1 * c2 - b2 * c1) / det, (a2 * c1 - a1 * c2) / det])
 
 
 def _run(line: tuple[float, float, float], start: np.ndarray, step: np.ndarray, near: np.ndarray) -> int:
@@ -71,9 +62,10 @@ def _moved(side: tuple[float, float, float], sides: list[tuple[float, float, flo
     h, w = box.shape
     ends = []
     for other in sides:
-        corner = None if other is side else _meet(side, other)
-        if corner is None:
+        crossing = None if other is side else meet(side, other)
+        if crossing is None:
             continue
+        corner = np.array(crossing)
         cx, cy = int(round(corner[0])), int(round(corner[1]))
         if not (0 < cx < w - 1 and 0 < cy < h - 1 and box[cy - 1: cy + 2, cx - 1: cx + 2].any()):
             continue  # the lines cross away from the box: not neighbours
@@ -87,11 +79,7 @@ def _moved(side: tuple[float, float, float], sides: list[tuple[float, float, flo
     if len(ends) != 2:
         return None
     (x1, y1), (x2, y2) = _snapped(ends, cand)
-    norm = float(np.hypot(x2 - x1, y2 - y1))
-    a, b = (y1 - y2) / norm, (x2 - x1) / norm
-    c = -(a * x1 + b * y1)
-    if a * centre[0] + b * centre[1] + c < 0:
-        a, b, c = -a, -b, -c
+    a, b, c = facing(x1, y1, x2, y2, *centre)
     return float(a), float(b), float(c)
 
 

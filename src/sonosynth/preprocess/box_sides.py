@@ -14,6 +14,24 @@ SMEAR = 4.0        # pixels a lossy codec smears colour past the box outline
 SUPPORT_SHARE = 0.5  # a box side needs this share of the best-supported line on that side
 
 
+def facing(x1, y1, x2, y2, cx, cy) -> tuple:
+    """The line through (x1, y1) and (x2, y2) as (a, b, c) with a unit normal, turned so that (cx, cy) lies on
+    its inner side (a*x + b*y + c >= 0)."""
+    length = float(np.hypot(x2 - x1, y2 - y1))
+    a, b = (y1 - y2) / length, (x2 - x1) / length
+    c = -(a * x1 + b * y1)
+    return (a, b, c) if a * cx + b * cy + c >= 0 else (-a, -b, -c)
+
+
+def meet(first: tuple[float, float, float], second: tuple[float, float, float]) -> tuple[float, float] | None:
+    """(x, y) where two lines a*x + b*y + c = 0 cross; None when they are within 5° of parallel."""
+    (a1, b1, c1), (a2, b2, c2) = first, second
+    det = a1 * b2 - a2 * b1
+    if abs(det) < np.sin(np.radians(5)):
+        return None
+    return (b1 * c2 - b2 * c1) / det, (a2 * c1 - a1 * c2) / det
+
+
 def half_planes(lines: list[tuple[float, float, float]], shape: tuple[int, int]) -> np.ndarray:
     """Intersection of the half-planes a*x + b*y + c >= -1 (each line kept with its inner side)."""
     yy, xx = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
@@ -38,11 +56,7 @@ def box_lines(cand: np.ndarray, stillness: np.ndarray, hull: np.ndarray) -> list
     hull_pts = cv2.convexHull(cv2.findNonZero(hull.astype(np.uint8))).reshape(-1, 2).astype(np.float32)
     by_side: dict[int, list[tuple[float, np.ndarray, tuple[float, float, float]]]] = {}
     for x1, y1, x2, y2 in segs.reshape(-1, 4).astype(np.float32):
-        length = float(np.hypot(x2 - x1, y2 - y1))
-        a, b = (y1 - y2) / length, (x2 - x1) / length  # unit normal
-        c = -(a * x1 + b * y1)
-        if a * cx + b * cy + c < 0:
-            a, b, c = -a, -b, -c  # face the flow
+        a, b, c = facing(x1, y1, x2, y2, cx, cy)  # facing the flow
         if (hull_pts @ np.array([a, b]) + c).min() < -SMEAR:
             continue  # cuts through the flow: not the box edge
         side = int(((np.degrees(np.arctan2(-b, -a)) + 360 + 22.5) % 360) // 45)  # 8 outward directions
