@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/validate_inference.py [--weights W [W ...]] [--seeds 100 101] [--only NAME ...] [--groups NAME ...]
 
-Settings: the temporal stabiliser (`pipeline.stabilise`: centre weight and gain; gain 0 turns it off),
+Settings: the temporal stabiliser (`stabiliser.stabilise`: centre weight and gain; gain 0 turns it off),
 the copy gate (`pipeline.COPY_MAX_CHANGE`: copy a pixel only from frames whose tissue changed
 by at most this share of its brightness; none = always copy) and the specks hidden from the network
 (`pipeline.SPECK_MAX_AREA`: visible patches up to this many pixels enclosed by colour; 0 = none) and
@@ -44,8 +44,8 @@ class Setting:
     addition off), so each row names only what it turns on and keeps the meaning it had when its
     figures in docs/translate.md were taken."""
 
-    stabiliser_centre: float = 2.0        # pipeline.STABILISER_CENTRE
-    stabiliser_gain: float = 0.0          # pipeline.STABILISER_GAIN (0: no stabiliser)
+    stabiliser_centre: float = 2.0        # stabiliser.STABILISER_CENTRE
+    stabiliser_gain: float = 0.0          # stabiliser.STABILISER_GAIN (0: no stabiliser)
     copy_gate: float | None = None        # pipeline.COPY_MAX_CHANGE (None: always copy)
     speck_max_area: int = 0               # pipeline.SPECK_MAX_AREA (0: no speck hidden)
     unseen_frame_by_frame: bool = False   # pipeline.UNSEEN_FRAME_BY_FRAME
@@ -78,7 +78,7 @@ class Setting:
 
 
 PLAIN_SWITCHES = {  # Setting field: (module, name) of the switch it sets as it is; the other two fields set two each
-    "stabiliser_centre": ("pipeline", "STABILISER_CENTRE"), "stabiliser_gain": ("pipeline", "STABILISER_GAIN"),
+    "stabiliser_centre": ("stabiliser", "STABILISER_CENTRE"), "stabiliser_gain": ("stabiliser", "STABILISER_GAIN"),
     "copy_gate": ("pipeline", "COPY_MAX_CHANGE"), "speck_max_area": ("pipeline", "SPECK_MAX_AREA"),
     "unseen_frame_by_frame": ("pipeline", "UNSEEN_FRAME_BY_FRAME"), "repeat_source_margin": ("repeats", "SOURCE_MARGIN"),
     "still_range": ("still", "STILL_RANGE"), "local_gate": ("align", "LOCAL_GATE"), "flip_average": ("pipeline", "FLIP_AVERAGE"),
@@ -87,9 +87,9 @@ PLAIN_SWITCHES = {  # Setting field: (module, name) of the switch it sets as it 
 
 
 def _switch_modules() -> dict:
-    from sonosynth.methods.translate import align, pipeline, repeats, still
+    from sonosynth.methods.translate import align, pipeline, repeats, stabiliser, still
 
-    return {"align": align, "pipeline": pipeline, "repeats": repeats, "still": still}
+    return {"align": align, "pipeline": pipeline, "repeats": repeats, "stabiliser": stabiliser, "still": still}
 
 
 STABILISED = Setting(stabiliser_gain=2.0)

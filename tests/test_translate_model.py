@@ -98,7 +98,7 @@ def test_weights_that_do_not_match_their_config_are_refused(tiny_weights, tmp_pa
 
 def test_streamed_video_translation_matches_in_memory_and_keeps_outside_pixels(tiny_weights, tmp_path):
     from sonosynth.io import read_clip, write_clip
-    from sonosynth.methods.translate.pipeline import translate_video_file
+    from sonosynth.methods.translate.streaming import translate_video_file
     from sonosynth.synth.overlay import paint_cfd
 
     rng = np.random.default_rng(1)
@@ -142,7 +142,7 @@ def test_navier_stokes_base_fill_is_opencvs_on_the_holes_and_keeps_visible_pixel
 
 
 def test_stabiliser_averages_jittering_rebuilt_pixels_but_not_moving_tissue():
-    from sonosynth.methods.translate.pipeline import stabilise
+    from sonosynth.methods.translate.stabiliser import stabilise
 
     hole = np.zeros((40, 40), bool)
     hole[15:25, 15:25] = True
@@ -160,7 +160,7 @@ def test_stabiliser_averages_jittering_rebuilt_pixels_but_not_moving_tissue():
 
 def test_temporal_output_is_the_stabilised_network_output(tiny_weights, monkeypatch):
     from sonosynth.methods.translate import pipeline, still
-    from sonosynth.methods.translate.pipeline import stabilise
+    from sonosynth.methods.translate.stabiliser import stabilise
 
     monkeypatch.setattr(pipeline, "CARRY_REPEATS", False)  # still tissue repeats its frames (tests/test_translate_repeats.py)
     monkeypatch.setattr(still, "STILL_RANGE", -1)  # and shows one value in every frame (tests/test_translate_still.py)
@@ -178,9 +178,9 @@ def test_temporal_output_is_the_stabilised_network_output(tiny_weights, monkeypa
 def test_pixels_no_frame_shows_are_filled_frame_by_frame(tiny_weights, monkeypatch):
     """Where the colour never moves off a pixel, time holds nothing to copy: the temporal model gives the
     frame-by-frame estimate there (before the stabiliser), though its input also holds the neighbour frames."""
-    from sonosynth.methods.translate import pipeline
+    from sonosynth.methods.translate import pipeline, stabiliser
 
-    monkeypatch.setattr(pipeline, "STABILISER_GAIN", 0.0)
+    monkeypatch.setattr(stabiliser, "STABILISER_GAIN", 0.0)
     grey, holes = _clip_with_holes()
     holes[:] = holes[0]  # a hole that no frame uncovers
     clip = Clip(grey, fps=10.0)
@@ -292,11 +292,11 @@ def test_copies_are_blended_in_by_their_nearness_in_time():
 def test_a_heavy_copy_weight_rebuilds_a_still_picture_from_its_copies(tiny_weights, monkeypatch):
     """Wired into `translate`: where tissue stands still, the copies are the truth, so with the copies
     weighing far more than the (untrained) network, every pixel some frame shows comes back within a level."""
-    from sonosynth.methods.translate import pipeline, still
+    from sonosynth.methods.translate import pipeline, stabiliser, still
 
     monkeypatch.setattr(pipeline, "CARRY_REPEATS", False)  # these two would put the truth back by themselves
     monkeypatch.setattr(still, "STILL_RANGE", -1)
-    monkeypatch.setattr(pipeline, "STABILISER_GAIN", 0.0)  # it mixes in the neighbours' guesses at pixels they hide
+    monkeypatch.setattr(stabiliser, "STABILISER_GAIN", 0.0)  # it mixes in the neighbours' guesses at pixels they hide
     grey, holes = _clip_with_holes()
     grey[:] = grey[0]
     clip = Clip(grey, fps=10.0)

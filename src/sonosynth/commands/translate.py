@@ -25,7 +25,8 @@ def translate_command(
     from ..io import read_clip, write_clip
     from ..io.atomic import check_writable
     from ..io.detect import check_readable, sniff
-    from ..methods.translate.pipeline import Translator, translate, translate_video_file
+    from ..methods.translate.pipeline import Translator, translate
+    from ..methods.translate.streaming import translate_video_file
 
     def make_translator() -> Translator:  # built only once the input has passed its checks
         return Translator(weights, device=device, batch=batch, temporal=not frame_by_frame, mirror=not single_pass)

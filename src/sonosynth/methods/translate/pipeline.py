@@ -1,12 +1,12 @@
 """Inference: CFD clip in, greyscale clip out; only the colour pixels are replaced, at native resolution.
 
 Frames stream through a window of `batch + 2·horizon + 1` frames, so memory stays constant however
-long the clip is. Within each window the network sees only the crop around the holes (plus a
+long the clip is (`streaming.translate_video_file` streams a video file the same way). Within each window the network sees only the crop around the holes (plus a
 margin), so its cost follows the colour box, not the frame size. The pixels it is handed from other
 frames are moved with the tissue's optical flow where that matches better (`align`), and the
 network's output is averaged with them, the nearer in time the more (`blend_copies`). In temporal
 mode a frame's rebuilt pixels are finally averaged with the same pixels of the frames before and
-after (`stabilise`) when they change more from frame to frame than the tissue around the hole does:
+after (`stabiliser.stabilise`) when they change more from frame to frame than the tissue around the hole does:
 the network's estimate of a pixel hidden in every nearby frame jitters with the codec noise around
 the hole, which a viewer sees as flicker, while tissue that really moves must not be smeared. Last,
 where a frame repeats the one before (a frame grabber's copies), what one copy hides and another
@@ -29,14 +29,13 @@ from ...clip import Clip
 from ...errors import BadOption
 from .align import FlowCache, aligned_nearest_visible
 from .model import PRIOR_CHANNELS, seen_elsewhere
-from .repeats import carry_repeats, repeats, ring_around
+from .repeats import carry_repeats, repeats
+from .stabiliser import stabilise
 from .still import fill_still_pixels
 from .temporal import network_inputs
 from .weights import load_generator
 
 MARGIN = 16  # context pixels around the holes handed to the network
-STABILISER_CENTRE = 2.0  # weight of a frame's own rebuilt pixels in `stabilise` (a neighbour's is at most 1)
-STABILISER_GAIN = 2.0    # how fast a neighbour's weight grows with the excess change of the rebuilt pixels
 COPY_MAX_CHANGE = 0.25  # copy a pixel only from frames whose tissue differs by ≤ 25 % of its brightness (`temporal.similar_tissue`)
 UNSEEN_FRAME_BY_FRAME = True  # a pixel no frame within the horizon shows gets the frame-by-frame estimate (`_predict`)
 SPECK_MAX_AREA = 256  # visible patches this small, enclosed by colour, are not a fill's source (`enclosed_specks`)
@@ -236,40 +235,6 @@ def blend_copies(refined: torch.Tensor, x: torch.Tensor, horizon: int, weight: f
     return (refined + wp * past + wf * future) / (1 + wp + wf)
 
 
-def stabilise(frame: np.ndarray, hole: np.ndarray, neighbours: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """`frame`'s rebuilt pixels (`hole`) averaged with the same pixels of its rebuilt neighbour frames
-    ((frame, hole) pairs: the one before and the one after, where they exist), pixels outside the hole as they are.
-
-    How much a neighbour counts follows the excess of the rebuilt pixels' change to it over the change
-    of the visible tissue around the hole (within 8 px): none when the hole changes no more than the
-    tissue (moving anatomy is not smeared), rising to 1 against the frame's own 2 when it changes
-    1.5 times as much or more. Chosen on painted training clips, still and with synthetic tissue
-    motion (`scripts/validate_inference.py`, docs/translate.md): flicker ratio 1.06/1.21
-    (lossless/H.264) → 1.01/1.07 on still clips, masked PSNR +0.08/+0.10 dB; moving clips
-    0.81/0.88 → 0.81/0.83. A fixed 1-3-1 average took moving clips to 0.66 (and the second domain
-    below 0.8)."""
-    if not hole.any() or not neighbours:
-        return frame
-    y = frame.astype(np.float32)
-    ring = ring_around(hole)
-    hole_change, tissue_change = [], []
-    for other, other_hole in neighbours:
-        change = np.abs(y - other)
-        hole_change.append(change[hole].mean())
-        seen_in_both = ring & ~other_hole
-        if seen_in_both.any():
-            tissue_change.append(change[seen_in_both].mean())
-    hole_mean = float(np.mean(hole_change))
-    tissue_mean = float(np.mean(tissue_change)) if tissue_change else hole_mean
-    a = float(np.clip(STABILISER_GAIN * (hole_mean / max(tissue_mean, 1e-3) - 1.0), 0.0, 1.0))
-    if a == 0.0:
-        return frame
-    total = STABILISER_CENTRE * y[hole] + a * sum(other[hole].astype(np.float32) for other, _ in neighbours)
-    out = frame.copy()
-    out[hole] = np.rint(total / (STABILISER_CENTRE + a * len(neighbours))).astype(np.uint8)
-    return out
-
-
 def hidden_from_network(holes: np.ndarray) -> np.ndarray:
     """(T,H,W) bool: the holes and the specks they enclose; the network sees neither, the output keeps the specks."""
     return holes | enclosed_specks(holes, SPECK_MAX_AREA)
@@ -359,50 +324,6 @@ def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu"
         image = sector_mask(clip)
         rebuilt = np.stack([add_speckle(f, h, image) for f, h in zip(rebuilt, holes)])
     return clip.with_frames(output_frames(clip, rebuilt, holes), derivation=describe(tr), synthetic=True)
-
-
-def translate_video_file(src: Path, out: Path, translator: Translator, overwrite: bool = False,
-                         chunk: int = 32) -> tuple[int, float]:
-    """Stream a video file through the translator into an .mp4/.mkv: memory stays flat for any length.
-
-    Holes (`rebuild_mask`) are detected chunk by chunk; whether the output is greyscale is decided on the first chunk.
-    Returns (frames written, fps).
-    """
-    from ...io.stream import VideoStream, VideoStreamWriter
-    from ...preprocess.doppler import rebuild_mask
-    from ...progress import progress
-
-    reader = VideoStream(src)
-    lossy = reader.lossy
-    chunks = iter(reader.chunks(chunk))
-    state: dict = {}
-
-    def frames_and_holes():
-        for frames in chunks:
-            clip = Clip(frames, fps=reader.fps)
-            holes = rebuild_mask(clip, lossy=lossy)
-            if "greyscale" not in state:
-                state["greyscale"] = grey_outside(clip, holes)
-            state.setdefault("pending", deque()).append((clip, holes))
-            yield from zip(clip.grey(), holes)
-
-    count = 0
-    with VideoStreamWriter(out, reader.fps, overwrite=overwrite) as writer:
-        pending_frames: deque = deque()
-        for rebuilt in progress(translator.stream(frames_and_holes()), total=reader.n_frames or None,
-                                desc="translate", unit="frame"):
-            if not pending_frames:
-                clip, holes = state["pending"].popleft()
-                pending_frames.extend(zip(clip.frames, holes))
-            original, hole = pending_frames.popleft()
-            if state["greyscale"] or original.ndim == 2:
-                writer.write(rebuilt)
-            else:
-                frame = original.copy()
-                frame[hole] = rebuilt[hole][:, None]
-                writer.write(frame)
-            count += 1
-    return count, reader.fps
 
 
 def describe(tr: Translator) -> str:

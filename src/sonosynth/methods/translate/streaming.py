@@ -1,0 +1,52 @@
+"""A video file streamed through the translator into a video file, holes detected chunk by chunk."""
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+
+from ...clip import Clip
+from .pipeline import Translator, grey_outside
+
+
+def translate_video_file(src: Path, out: Path, translator: Translator, overwrite: bool = False,
+                         chunk: int = 32) -> tuple[int, float]:
+    """Stream a video file through the translator into an .mp4/.mkv: memory stays flat for any length.
+
+    Holes (`rebuild_mask`) are detected chunk by chunk; whether the output is greyscale is decided on the first chunk.
+    Returns (frames written, fps).
+    """
+    from ...io.stream import VideoStream, VideoStreamWriter
+    from ...preprocess.doppler import rebuild_mask
+    from ...progress import progress
+
+    reader = VideoStream(src)
+    lossy = reader.lossy
+    chunks = iter(reader.chunks(chunk))
+    state: dict = {}
+
+    def frames_and_holes():
+        for frames in chunks:
+            clip = Clip(frames, fps=reader.fps)
+            holes = rebuild_mask(clip, lossy=lossy)
+            if "greyscale" not in state:
+                state["greyscale"] = grey_outside(clip, holes)
+            state.setdefault("pending", deque()).append((clip, holes))
+            yield from zip(clip.grey(), holes)
+
+    count = 0
+    with VideoStreamWriter(out, reader.fps, overwrite=overwrite) as writer:
+        pending_frames: deque = deque()
+        for rebuilt in progress(translator.stream(frames_and_holes()), total=reader.n_frames or None,
+                                desc="translate", unit="frame"):
+            if not pending_frames:
+                clip, holes = state["pending"].popleft()
+                pending_frames.extend(zip(clip.frames, holes))
+            original, hole = pending_frames.popleft()
+            if state["greyscale"] or original.ndim == 2:
+                writer.write(rebuilt)
+            else:
+                frame = original.copy()
+                frame[hole] = rebuilt[hole][:, None]
+                writer.write(frame)
+            count += 1
+    return count, reader.fps
