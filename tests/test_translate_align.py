@@ -88,3 +88,24 @@ def test_flow_cache_measures_each_pair_once_and_forgets_what_the_window_left():
     assert sorted(cache.flows) == [13, 14]
     cache.window(grey[:2], holes[:2], 13, ("elsewhere",))
     assert list(cache.flows) == [13]  # another crop: the others are dropped
+
+
+def test_the_gate_in_grey_levels_decides_as_similar_tissue_does():
+    """The copy gate of the moved copies is written in numpy for speed; it must pass and refuse the same
+    pairs of frames as `temporal.similar_tissue`, which the plain copies (and training) use."""
+    from sonosynth.methods.translate.align import _similar
+    from sonosynth.methods.translate.temporal import similar_tissue
+
+    rng = np.random.default_rng(5)
+    tissue = _tissue(5)[:, :W]
+    decisions = []
+    for k in range(60):
+        other = np.clip(tissue * rng.uniform(0.6, 1.4) + rng.normal(0, 12, tissue.shape), 0, 255).astype(np.float32)
+        seen = rng.random(tissue.shape) > 0.3
+        for limit in (0.1, 0.25):
+            a = torch.from_numpy(tissue / 127.5 - 1.0).float()
+            b = torch.from_numpy(other / 127.5 - 1.0).float()
+            expected = bool(similar_tissue(a, b, torch.from_numpy(seen), limit))
+            assert _similar(tissue, other, seen, limit) == expected
+            decisions.append(expected)
+    assert 0 < sum(decisions) < len(decisions)  # both answers were asked for
