@@ -400,3 +400,18 @@ def test_the_outline_is_not_followed_along_the_image_edge_beside_the_box(monkeyp
     assert mask[outline].all() and not mask[50:150, 166:170].any()
     monkeypatch.setattr(doppler, "FOLLOW_INSET", 0)
     assert doppler_mask(rgb).any(axis=0)[50:150, 169].all()
+
+
+def test_an_arc_near_the_frame_edge_where_the_box_runs_to_it_is_followed(shared_data, monkeypatch):
+    """A training lung clip painted with an annular box whose top arc lies in the near field, 4-9 px from the
+    frame's top, across bright skin layers: no top side was found, the box ran to the frame's edge, and
+    the arc, 1 px of grey 220 over tissue of ~33, was more than ARC_REACH px from any side the outline was
+    followed along. The frame's edge now bounds the box for that following."""
+    from sonosynth.preprocess import doppler
+
+    clip = read_clip(shared_data / "lung" / "convex_Cov_convex_volpecelli_sonographic_v1.mov")
+    rgb, painted, _ = paint_cfd(clip.grey()[:40], seed=10, fps=clip.fps, box_shape="annulus")
+    assert not (painted & ~doppler.rebuild_mask(rgb, lossy=False)).any()
+    monkeypatch.setattr(doppler, "FOLLOW_FRAME_EDGE", False)
+    missed = (painted & ~doppler.rebuild_mask(rgb, lossy=False)).any(axis=0)
+    assert missed.sum() > 100 and np.nonzero(missed)[0].max() < 12  # the failure guarded against

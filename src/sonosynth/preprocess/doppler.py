@@ -29,6 +29,7 @@ STATIC_RANGE = 6    # grey range over time of an overlay line after a lossy code
 OUTLINE_IN_HULL = 2  # px the outline may lie inside the flow's hull (line pixels deeper in are not the box's)
 ARC_REACH = 20  # px from the fitted box's edge that the outline is followed along a curved side; 0 = off
 FOLLOW_INSET = 4  # ... only this far inside the sector (`_outline`); 0 = anywhere
+FOLLOW_FRAME_EDGE = True  # ... also near the frame's edge where the box runs to it (no side found there)
 OUTLINE_IN_HULL_LOSSY = 4  # ... after a lossy codec, which bleeds flow lying along a side 2-3 px past it
 
 
@@ -205,14 +206,19 @@ def _outline(box: np.ndarray, lines: np.ndarray, still: bool, sector: np.ndarray
     thin = lines & ~cv2.morphologyEx(lines.view(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     if FOLLOW_INSET:
         thin &= cv2.erode(sector.view(np.uint8), np.ones((2 * FOLLOW_INSET + 1,) * 2, np.uint8)).astype(bool)
-    _, labels = cv2.connectedComponents(((thin | outline) & _edge_band(box, ARC_REACH)).view(np.uint8), connectivity=8)
+    # where the box runs to the frame's edge no side was found there: an arc near that edge (an annular box's
+    # top arc in the near field, crossing bright skin layers) is followed from the sides it meets
+    band = _edge_band(box, ARC_REACH, frame_is_edge=FOLLOW_FRAME_EDGE)
+    _, labels = cv2.connectedComponents(((thin | outline) & band).view(np.uint8), connectivity=8)
     return outline | np.isin(labels, np.unique(labels[outline]))
 
 
-def _edge_band(box: np.ndarray, reach: int) -> np.ndarray:
-    """(H,W) bool: pixels within `reach` px (a square's reach) of the box's edge, on either side."""
+def _edge_band(box: np.ndarray, reach: int, frame_is_edge: bool = False) -> np.ndarray:
+    """(H,W) bool: pixels within `reach` px (a square's reach) of the box's edge, on either side; with
+    `frame_is_edge`, the frame's edge bounds the box too where the box runs to it."""
     ker = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
-    return cv2.dilate(box.view(np.uint8), ker).astype(bool) & ~cv2.erode(box.view(np.uint8), ker).astype(bool)
+    border = {"borderType": cv2.BORDER_CONSTANT, "borderValue": 0} if frame_is_edge else {}
+    return cv2.dilate(box.view(np.uint8), ker).astype(bool) & ~cv2.erode(box.view(np.uint8), ker, **border).astype(bool)
 
 
 def _box_splits(rgb: np.ndarray, box: np.ndarray, outline: np.ndarray, lines: np.ndarray) -> np.ndarray:
