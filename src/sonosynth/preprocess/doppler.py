@@ -271,6 +271,7 @@ def _flow_in_box(clip: Clip | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 LOSSY_MARGIN = 2   # px the holes to rebuild reach past the detected colour after a lossy codec
+LOSSY_BOX_EDGE = True  # after a lossy codec the box's found sides are rebuilt whole, outline pixels or not
 
 
 def looks_lossy(clip: Clip | np.ndarray) -> bool:
@@ -307,5 +308,10 @@ def rebuild_mask(clip: Clip | np.ndarray, lossy: bool | None = None) -> np.ndarr
         lossy = looks_lossy(clip)
     if not lossy or not holes.any():
         return holes
+    if LOSSY_BOX_EDGE and box.any():
+        # a thin outline across bright tissue loses its ridge in the codec and is no line pixel there, yet
+        # the sides fitted to the rest of it run along it; not along the frame's edge or the sector's rim
+        edge = box & ~cv2.erode(box.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        holes |= (edge & cv2.erode(sector.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool))[None]
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * LOSSY_MARGIN + 1, 2 * LOSSY_MARGIN + 1))
     return np.stack([cv2.dilate(h.view(np.uint8), disc) > 0 for h in holes])
