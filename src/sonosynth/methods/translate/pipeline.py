@@ -1,8 +1,9 @@
 """Inference: CFD clip in, greyscale clip out; only the colour pixels are replaced, at native resolution.
 
 Frames stream through a window of `batch + 2·horizon + 1` frames, so memory stays constant however
-long the clip is (`streaming.translate_video_file` streams a video file the same way). Within each window the network sees only the crop around the holes (plus a
-margin), so its cost follows the colour box, not the frame size. The pixels it is handed from other
+long the clip is (`streaming.translate_video_file` streams a video file the same way). Within each
+window the network sees only the crop around the holes (plus a margin), so its cost follows the
+colour box, not the frame size. The pixels it is handed from other
 frames are moved with the tissue's optical flow where that matches better (`align`), and the
 network's output is averaged with them, the nearer in time the more (`blend_copies`). In temporal
 mode a frame's rebuilt pixels are finally averaged with the same pixels of the frames before and
