@@ -417,11 +417,12 @@ def test_an_arc_near_the_frame_edge_where_the_box_runs_to_it_is_followed(shared_
     assert missed.sum() > 100 and np.nonzero(missed)[0].max() < 12  # the failure guarded against
 
 
-def test_after_a_lossy_codec_a_side_whose_outline_lost_its_ridge_is_rebuilt_whole(monkeypatch):
+def test_with_lossy_box_edge_a_side_whose_outline_lost_its_ridge_is_rebuilt_whole(monkeypatch):
     """Where a 1-px outline crosses bright tissue, H.264 can leave it no brighter than the tissue around it:
     no line pixel, so not in the Doppler mask, though the side fitted to the rest of it runs right along
     it (a painted training clip, convex_Cov v2, seed 11: the lower half of a slanted side stayed in the
-    output). After a lossy codec the box's found sides are rebuilt whole (`LOSSY_BOX_EDGE`)."""
+    output). With `LOSSY_BOX_EDGE` the box's found sides are rebuilt whole after a lossy codec (tried: the
+    wider holes cost the fill more on held-out H.264 clips, so it is off)."""
     from sonosynth.preprocess import doppler
 
     rng = np.random.default_rng(0)
@@ -435,10 +436,10 @@ def test_after_a_lossy_codec_a_side_whose_outline_lost_its_ridge_is_rebuilt_whol
     rgb[:, lost] = rng.integers(185, 215, (8, int(lost.sum()), 1))  # the codec took its ridge
     for t in range(8):
         rgb[t, 70:100 + 2 * t, 80:140] = (220, 30, 30)
+    without = doppler.rebuild_mask(rgb, lossy=True)  # as shipped: the switch is off (docs/masks.md)
+    monkeypatch.setattr(doppler, "LOSSY_BOX_EDGE", True)
     holes = doppler.rebuild_mask(rgb, lossy=True)
     assert holes[:, outline].all()
-    monkeypatch.setattr(doppler, "LOSSY_BOX_EDGE", False)
-    without = doppler.rebuild_mask(rgb, lossy=True)
     assert without[:, lost].mean() < 0.2
     near_sides = cv2.dilate(outline.view(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
     assert not ((holes & ~without).any(axis=0) & ~near_sides).any()  # it adds the sides, widened, nothing else

@@ -271,7 +271,7 @@ def _flow_in_box(clip: Clip | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 LOSSY_MARGIN = 2   # px the holes to rebuild reach past the detected colour after a lossy codec
-LOSSY_BOX_EDGE = True  # after a lossy codec the box's found sides are rebuilt whole, outline pixels or not
+LOSSY_BOX_EDGE = False  # True: after a lossy codec the box's found sides are rebuilt whole (tried, docs/masks.md)
 
 
 def looks_lossy(clip: Clip | np.ndarray) -> bool:
