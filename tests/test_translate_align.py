@@ -98,13 +98,13 @@ def test_the_gate_in_grey_levels_decides_as_similar_tissue_does():
 
     rng = np.random.default_rng(5)
     tissue = _tissue(5)[:, :W]
+    a = torch.from_numpy(tissue / 127.5 - 1.0).float()
     decisions = []
     for k in range(60):
         other = np.clip(tissue * rng.uniform(0.6, 1.4) + rng.normal(0, 12, tissue.shape), 0, 255).astype(np.float32)
         seen = rng.random(tissue.shape) > 0.3
+        b = torch.from_numpy(other / 127.5 - 1.0).float()
         for limit in (0.1, 0.25):
-            a = torch.from_numpy(tissue / 127.5 - 1.0).float()
-            b = torch.from_numpy(other / 127.5 - 1.0).float()
             expected = bool(similar_tissue(a, b, torch.from_numpy(seen), limit))
             assert _similar(tissue, other, seen, limit) == expected
             decisions.append(expected)

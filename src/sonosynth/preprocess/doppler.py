@@ -311,7 +311,7 @@ def rebuild_mask(clip: Clip | np.ndarray, lossy: bool | None = None) -> np.ndarr
     if LOSSY_BOX_EDGE and box.any():
         # a thin outline across bright tissue loses its ridge in the codec and is no line pixel there, yet
         # the sides fitted to the rest of it run along it; not along the frame's edge or the sector's rim
-        edge = box & ~cv2.erode(box.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        edge = _edge_band(box, 1) & box
         holes |= (edge & cv2.erode(sector.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool))[None]
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * LOSSY_MARGIN + 1, 2 * LOSSY_MARGIN + 1))
     return np.stack([cv2.dilate(h.view(np.uint8), disc) > 0 for h in holes])

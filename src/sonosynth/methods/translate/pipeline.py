@@ -3,13 +3,13 @@
 Frames stream through a window of `batch + 2·horizon + 1` frames, so memory stays constant however
 long the clip is (`streaming.translate_video_file` streams a video file the same way). Within each
 window the network sees only the crop around the holes (plus a margin), so its cost follows the
-colour box, not the frame size. The pixels it is handed from other
-frames are moved with the tissue's optical flow where that matches better (`align`), and the
-network's output is averaged with them, the nearer in time the more (`blend_copies`). In temporal
-mode a frame's rebuilt pixels are finally averaged with the same pixels of the frames before and
-after (`stabiliser.stabilise`) when they change more from frame to frame than the tissue around the hole does:
-the network's estimate of a pixel hidden in every nearby frame jitters with the codec noise around
-the hole, which a viewer sees as flicker, while tissue that really moves must not be smeared. Last,
+colour box, not the frame size. The pixels it is handed from other frames are moved with the
+tissue's optical flow where that matches better (`align`), and the network's output is averaged with
+them, the nearer in time the more (`blend_copies`). In temporal mode a frame's rebuilt pixels are
+finally averaged with the same pixels of the frames before and after (`stabiliser.stabilise`) when
+they change more from frame to frame than the tissue around the hole does: the network's estimate
+of a pixel hidden in every nearby frame jitters with the codec noise around the hole, which a viewer
+sees as flicker, while tissue that really moves must not be smeared. Last,
 where a frame repeats the one before (a frame grabber's copies), what one copy hides and another
 shows is copied (`repeats`); before that, a hidden pixel that every nearby frame showing it shows
 with one value (a black border, a near-black phantom) takes that value (`still`).
