@@ -26,6 +26,16 @@ def test_nearest_visible_takes_closest_uncovered_frame():
     assert past[5, 1, 1] == 4 and past_d[5, 1, 1] == pytest.approx(1 / 3)
 
 
+def test_network_inputs_are_built_on_the_frames_device():
+    """Training on a GPU once failed here (a mask made on the CPU met the frames on the GPU); the 'meta'
+    device stands in for any device other than the CPU, so CI catches the same mistake."""
+    frames = torch.zeros(2, 10, 16, 16, device="meta")
+    holes = torch.zeros(2, 10, 16, 16, dtype=torch.bool, device="meta")
+    for max_change in (None, 0.25):
+        x = network_inputs(frames, holes, slice(4, 6), 3, temporal=True, max_change=max_change)
+        assert x.device.type == "meta" and x.shape == (2, 2, 10, 16, 16)
+
+
 def test_frame_by_frame_inputs_hide_every_other_frame():
     frames = torch.rand(1, 7, 8, 8) * 2 - 1
     holes = torch.rand(1, 7, 8, 8) > 0.7

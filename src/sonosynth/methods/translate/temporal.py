@@ -37,7 +37,7 @@ def nearest_visible(frames: torch.Tensor, holes: torch.Tensor, horizon: int, dir
             break
         src_c = src.clamp(0, T - 1)
         source_seen = ~holes[..., src_c, :, :]
-        take = source_seen & (~found) & ok.view(-1, 1, 1)
+        take = source_seen & (~found) & ok.view(-1, 1, 1).to(frames.device)
         if max_change is not None:
             take &= similar_tissue(target_frames, frames[..., src_c, :, :], target_seen & source_seen, max_change)
         value = torch.where(take, frames[..., src_c, :, :], value)
