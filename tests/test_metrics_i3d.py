@@ -62,3 +62,26 @@ def test_weights_loader_refuses_foreign_objects(tmp_path):
     plain.write_bytes(pickle.dumps({"params": {"a": np.zeros(3)}}))
     with pytest.raises(MissingWeights, match="not an I3D"):
         i3d.load_arrays(plain)
+
+
+def test_stem_holds_the_full_networks_early_layers_and_needs_only_their_arrays(tmp_path, monkeypatch):
+    full = i3d.pretrained_i3d("cpu")
+    stem = i3d.pretrained_i3d_stem("Mixed_3b")
+    assert list(stem.blocks) == ["Mixed_3b"] and stem.logits is None
+    stem_state = stem.state_dict()
+    full_state = full.state_dict()
+    assert set(stem_state) < set(full_state)
+    for k, v in stem_state.items():
+        assert torch.equal(v, full_state[k]), k
+    # a checkpoint cut down to the stem's units loads into the stem, but not into the whole network
+    tree = i3d.load_arrays(i3d.weights_path())
+    kept = ("Conv3d_1a_7x7", "Conv3d_2b_1x1", "Conv3d_2c_3x3", "Mixed_3b")
+    cut = {part: {k: tree[part][k] for k in kept} for part in ("params", "batch_stats")}
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / "i3d-kinetics-400.ckpt").write_bytes(pickle.dumps(cut, protocol=4))
+    monkeypatch.setattr(i3d, "weights_path", lambda: tmp_path / "weights" / "i3d-kinetics-400.ckpt")
+    small = i3d.pretrained_i3d_stem("Mixed_3b")
+    for k, v in small.state_dict().items():
+        assert torch.equal(v, stem_state[k]), k
+    with pytest.raises(MissingWeights, match="lacks"):
+        i3d.load_state(i3d.InceptionI3d(), cut)

@@ -180,7 +180,7 @@ def _load_unit(unit: Unit3D, params: dict, stats: dict | None) -> None:
 
 
 def load_state(model: InceptionI3d, tree: dict) -> None:
-    """Copy the Flax arrays into the PyTorch modules."""
+    """Copy the Flax arrays into the PyTorch modules the model has (a stem has fewer blocks and no logits)."""
     p, s = tree["params"], tree["batch_stats"]
     try:
         with torch.no_grad():
@@ -191,7 +191,8 @@ def load_state(model: InceptionI3d, tree: dict) -> None:
             for bname, block in model.blocks.items():
                 for attr, key in branches.items():
                     _load_unit(getattr(block, attr), p[bname][key], s[bname][key])
-            _load_unit(model.logits, p["Logits/Conv3d_0c_1x1"], None)
+            if model.logits is not None:
+                _load_unit(model.logits, p["Logits/Conv3d_0c_1x1"], None)
     except KeyError as e:
         raise MissingWeights(f"I3D checkpoint lacks {e}") from e
 
@@ -208,5 +209,16 @@ def sha256(path: Path) -> str:
 def pretrained_i3d(device: str = "cpu") -> InceptionI3d:
     """The Kinetics-400 I3D with the reference weights, in eval mode on `device`."""
     model = InceptionI3d()
+    load_state(model, load_arrays(weights_path()))
+    return model.eval().requires_grad_(False).to(device)
+
+
+def pretrained_i3d_stem(last_block: str = "Mixed_3b", device: str = "cpu") -> InceptionI3d:
+    """The layers of the pretrained I3D up to `last_block`, for perceptual losses that read early features:
+    the later blocks and the classifier are dropped, neither built on the device nor read from the file."""
+    model = InceptionI3d()
+    names = list(model.blocks)
+    model.blocks = nn.ModuleDict({n: model.blocks[n] for n in names[: names.index(last_block) + 1]})
+    model.logits = None
     load_state(model, load_arrays(weights_path()))
     return model.eval().requires_grad_(False).to(device)

@@ -60,9 +60,9 @@ class I3DFeatures(nn.Module):
 
     def __init__(self):
         super().__init__()
-        from .i3d import max_pool_same, pretrained_i3d
+        from .i3d import max_pool_same, pretrained_i3d_stem
 
-        self.net = pretrained_i3d()
+        self.net = pretrained_i3d_stem("Mixed_3b")
         self.pool = max_pool_same
 
     def forward(self, frames: torch.Tensor) -> list[torch.Tensor]:
