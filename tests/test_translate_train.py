@@ -53,6 +53,21 @@ def test_tiny_training_writes_weights_logs_previews_and_resumes_exactly(clip_fol
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
+def test_a_time_budget_stops_training_early_and_the_card_says_so(clip_folder, tmp_path):
+    import json
+
+    run = tmp_path / "budget"
+    cfg = TranslateConfig.tiny().override(steps=100_000, ckpt_every=50)
+    train(cfg, clip_folder, run, quiet=True, accelerator="cpu", devices=1, max_minutes=0.05)
+    card = json.loads((run / "translate.json").read_text())["card"]
+    assert 0 < card["steps"] < 100_000
+    assert "--max-minutes 0.05 reached" in card["stopped_early"]
+    assert card["device"] == "1 node(s) x 1 CPUAccelerator"
+    assert _weights(run)
+    with pytest.raises(BadOption, match="positive"):
+        train(cfg, clip_folder, tmp_path / "none", quiet=True, accelerator="cpu", devices=1, max_minutes=-1)
+
+
 def test_training_refuses_to_clobber_a_run_and_needs_a_checkpoint_to_resume(clip_folder, tmp_path):
     run = tmp_path / "run"
     run.mkdir()

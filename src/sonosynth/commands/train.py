@@ -22,6 +22,8 @@ def train_translate(
     accelerator: str = typer.Option("auto", "--accelerator", help="cpu, gpu or auto."),
     devices: str = typer.Option("auto", "--devices", help="Number of devices per node, or auto."),
     num_nodes: int = typer.Option(1, "--num-nodes", help="Nodes (SLURM/torchrun set the rest)."),
+    max_minutes: Optional[float] = typer.Option(None, "--max-minutes",
+                                                help="Stop after this many minutes of training and export what is there."),
 ) -> None:
     """Train the CFD→greyscale translation model from greyscale clips alone (holes come from the synthesiser)."""
     from ..methods.translate.config import TranslateConfig
@@ -36,7 +38,7 @@ def train_translate(
         cfg = cfg.override(steps=steps)
     dev: int | str = int(devices) if devices.isdigit() else devices
     weights = train(cfg, data, out, resume=resume, exclude=HELD_OUT_LUNG_CLIPS if exclude_held_out else (),
-                    accelerator=accelerator, devices=dev, num_nodes=num_nodes, quiet=is_quiet(),
+                    accelerator=accelerator, devices=dev, num_nodes=num_nodes, quiet=is_quiet(), max_minutes=max_minutes,
                     card={"preset": preset, "held_out": list(HELD_OUT_LUNG_CLIPS) if exclude_held_out else []})
     typer.echo(f"weights: {weights}")
 

@@ -16,8 +16,9 @@ from .weights import save_weights
 
 def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool = False, exclude: Sequence[str] = (),
           accelerator: str = "auto", devices: str | int = "auto", num_nodes: int = 1, quiet: bool = False,
-          card: dict | None = None) -> Path:
-    """Train, checkpointing every `cfg.ckpt_every` steps; returns the path of the exported weights."""
+          card: dict | None = None, max_minutes: float | None = None) -> Path:
+    """Train, checkpointing every `cfg.ckpt_every` steps; returns the path of the exported weights.
+    `max_minutes` stops the run early (a budget on a lent GPU, say); the card then records the steps done."""
     try:
         import lightning as L
         from lightning.pytorch.callbacks import ModelCheckpoint
@@ -51,20 +52,29 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
     loader = DataLoader(dataset, batch_size=cfg.batch, sampler=EpochSampler(per_rank, rank, world),
                         num_workers=cfg.num_workers, persistent_workers=False, drop_last=True)
     module = TranslateModule(cfg, run_dir=str(out))
+    if max_minutes is not None and max_minutes <= 0:
+        raise BadOption("--max-minutes must be positive")
     trainer = L.Trainer(
         accelerator=accelerator, devices=devices, num_nodes=num_nodes, strategy="auto",
         max_epochs=epochs_for(cfg.steps, cfg.ckpt_every), use_distributed_sampler=False,
+        max_time={"minutes": max_minutes} if max_minutes else None,
         default_root_dir=str(out), logger=CSVLogger(str(out), name="logs", version=0), log_every_n_steps=min(10, cfg.ckpt_every),
         callbacks=[ModelCheckpoint(dirpath=str(out / "checkpoints"), every_n_epochs=1, save_last=True, save_top_k=-1,
                                    filename="epoch{epoch:03d}", auto_insert_metric_name=False)],
-        enable_progress_bar=not quiet, enable_model_summary=not quiet, deterministic=True,
+        # "warn": CUDA has no deterministic backward for some ops (max pooling, bilinear upsampling); on the
+        # CPU every op is deterministic either way, so a resumed CPU run still equals an uninterrupted one
+        enable_progress_bar=not quiet, enable_model_summary=not quiet, deterministic="warn",
     )
     started = time.time()
     trainer.fit(module, train_dataloaders=loader, ckpt_path=str(last) if resume else None)
     weights = out / "translate.safetensors"
     if trainer.global_rank == 0:
-        info = {"data": [str(p) for p in paths], "command": " ".join(sys.argv), "steps": cfg.steps,
-                "train_seconds_this_run": round(time.time() - started, 1)}
+        done = trainer.global_step // 2  # two optimiser steps (G and D) per training step
+        info = {"data": [str(p) for p in paths], "command": " ".join(sys.argv), "steps": done,
+                "train_seconds_this_run": round(time.time() - started, 1),
+                "device": f"{trainer.num_nodes} node(s) x {trainer.num_devices} {type(trainer.accelerator).__name__}"}
+        if done < cfg.steps:
+            info["stopped_early"] = f"--max-minutes {max_minutes} reached after {done} of {cfg.steps} steps"
         info.update(card or {})
         save_weights(module.generator_state(), cfg, weights, card=info)
         plot_losses(out)
