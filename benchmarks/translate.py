@@ -159,14 +159,10 @@ def evaluate(data: Path, seeds: list[int], frames: int, quick: bool, weights: st
 
 def speed(weights: str | None, work: Path) -> dict[str, float]:
     """frames/s at 112×112 (2 CPU threads) and peak RAM of the streaming CLI for 100 vs 2,000 frames (median of RSS_RUNS runs)."""
-    from sonosynth.synth.overlay import paint_cfd as paint
+    from translate_speed import speed_clip
 
-    rng = np.random.default_rng(0)
-    base = rng.gamma(2.0, 35.0, (112, 112)).clip(0, 255)
-    base[40:80, 30:80] *= 0.2
-    grey = np.stack([np.roll(base, t % 7, axis=0) for t in range(240)]).astype(np.uint8)
-    cfd, _, _ = paint(grey, seed=0, fps=30.0)
-    clip = Clip(cfd, fps=30.0)
+    clip = speed_clip(112)
+    cfd = clip.frames
     holes = rebuild_mask(clip)
     tr = Translator(weights)
     translate(Clip(cfd[:20], fps=30.0), holes=holes[:20], translator=tr)  # warm-up
