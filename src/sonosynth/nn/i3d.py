@@ -215,7 +215,7 @@ def pretrained_i3d(device: str = "cpu") -> InceptionI3d:
 
 def pretrained_i3d_stem(last_block: str = "Mixed_3b", device: str = "cpu") -> InceptionI3d:
     """The layers of the pretrained I3D up to `last_block`, for perceptual losses that read early features:
-    the later blocks and the classifier are dropped, neither built on the device nor read from the file."""
+    the later blocks and the classifier are dropped: not moved to the device, not needed in the file."""
     model = InceptionI3d()
     names = list(model.blocks)
     model.blocks = nn.ModuleDict({n: model.blocks[n] for n in names[: names.index(last_block) + 1]})

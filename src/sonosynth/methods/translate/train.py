@@ -18,7 +18,7 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
           accelerator: str = "auto", devices: str | int = "auto", num_nodes: int = 1, quiet: bool = False,
           card: dict | None = None, max_minutes: float | None = None) -> Path:
     """Train, checkpointing every `cfg.ckpt_every` steps; returns the path of the exported weights.
-    `max_minutes` stops the run early (a budget on a lent GPU, say); the card then records the steps done."""
+    `max_minutes` stops the run early (a GPU booked for a fixed time, say); the card then records the steps done."""
     try:
         import lightning as L
         from lightning.pytorch.callbacks import ModelCheckpoint
@@ -30,6 +30,8 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
 
     from .module import TranslateModule, seed_everything
 
+    if max_minutes is not None and max_minutes <= 0:
+        raise BadOption("--max-minutes must be positive")
     out = Path(out)
     last = out / "checkpoints" / "last.ckpt"
     if out.exists() and any(out.iterdir()) and not resume:
@@ -52,8 +54,6 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
     loader = DataLoader(dataset, batch_size=cfg.batch, sampler=EpochSampler(per_rank, rank, world),
                         num_workers=cfg.num_workers, persistent_workers=False, drop_last=True)
     module = TranslateModule(cfg, run_dir=str(out))
-    if max_minutes is not None and max_minutes <= 0:
-        raise BadOption("--max-minutes must be positive")
     trainer = L.Trainer(
         accelerator=accelerator, devices=devices, num_nodes=num_nodes, strategy="auto",
         max_epochs=epochs_for(cfg.steps, cfg.ckpt_every), use_distributed_sampler=False,
