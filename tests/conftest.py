@@ -46,3 +46,21 @@ def tiny_weights(tmp_path_factory):
     path = tmp_path_factory.mktemp("w") / "tiny.safetensors"
     save_weights(Generator(cfg).state_dict(), cfg, path, card={"name": "tiny-untrained"})
     return path
+
+
+@pytest.fixture(scope="session")
+def clip_folder(tmp_path_factory):
+    """Three small greyscale training clips with speckle-like texture and dark blobs, as real .npz files."""
+    import numpy as np
+
+    from sonosynth.clip import Clip
+    from sonosynth.io import write_clip
+
+    folder = tmp_path_factory.mktemp("clips")
+    rng = np.random.default_rng(0)
+    for k in range(3):
+        base = rng.gamma(2.0, 40.0, (48, 48)).clip(0, 255)
+        base[14:30, 10:26] *= 0.15
+        frames = np.stack([np.roll(base, t, axis=1) for t in range(10)]).astype(np.uint8)
+        write_clip(Clip(frames, fps=20.0), folder / f"clip{k}.npz")
+    return folder

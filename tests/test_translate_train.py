@@ -14,19 +14,6 @@ from sonosynth.methods.translate.train import train
 pytest.importorskip("lightning")
 
 
-@pytest.fixture(scope="module")
-def clip_folder(tmp_path_factory):
-    """Three small greyscale clips with speckle-like texture and dark blobs, as real .npz files."""
-    folder = tmp_path_factory.mktemp("clips")
-    rng = np.random.default_rng(0)
-    for k in range(3):
-        base = rng.gamma(2.0, 40.0, (48, 48)).clip(0, 255)
-        base[14:30, 10:26] *= 0.15
-        frames = np.stack([np.roll(base, t, axis=1) for t in range(10)]).astype(np.uint8)
-        write_clip(Clip(frames, fps=20.0), folder / f"clip{k}.npz")
-    return folder
-
-
 def _weights(run):
     return load_file(str(run / "translate.safetensors"))
 
