@@ -27,7 +27,7 @@ def train_translate(
 ) -> None:
     """Train the CFD→greyscale translation model from greyscale clips alone (holes come from the synthesiser)."""
     from ..methods.translate.config import TranslateConfig
-    from ..methods.translate.train import train
+    from ..methods.translate.train import started_by_hand, train
     from ..progress import is_quiet
     from ..synth.holdout import HELD_OUT_LUNG_CLIPS
 
@@ -40,7 +40,8 @@ def train_translate(
     weights = train(cfg, data, out, resume=resume, exclude=HELD_OUT_LUNG_CLIPS if exclude_held_out else (),
                     accelerator=accelerator, devices=dev, num_nodes=num_nodes, quiet=is_quiet(), max_minutes=max_minutes,
                     card={"preset": preset, "held_out": list(HELD_OUT_LUNG_CLIPS) if exclude_held_out else []})
-    typer.echo(f"weights: {weights}")
+    if started_by_hand():  # the other ranks of a DDP run end here too; one line is enough
+        typer.echo(f"weights: {weights}")
 
 
 @train_app.command("export")

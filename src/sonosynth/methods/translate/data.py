@@ -192,7 +192,11 @@ class TranslateSamples(Dataset):
 
 
 class EpochSampler(Sampler[int]):
-    """Global sample numbers for one epoch and one rank: epoch e, rank r take e·n·world + r + k·world."""
+    """Global sample numbers for one epoch and one rank: epoch e, rank r take e·n·world + r + k·world.
+
+    Rank and world size are read when an epoch starts, from the process group if there is one: under
+    DDP the processes are started (and the group formed) only inside `Trainer.fit`, after the sampler
+    is made, so numbers fixed at construction would leave every rank drawing the same samples."""
 
     def __init__(self, per_rank: int, rank: int = 0, world: int = 1):
         self.per_rank, self.rank, self.world, self.epoch = per_rank, rank, world, 0
@@ -201,6 +205,8 @@ class EpochSampler(Sampler[int]):
         self.epoch = epoch
 
     def __iter__(self) -> Iterator[int]:
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            self.rank, self.world = torch.distributed.get_rank(), torch.distributed.get_world_size()
         base = self.epoch * self.per_rank * self.world + self.rank
         return iter(base + k * self.world for k in range(self.per_rank))
 

@@ -32,30 +32,33 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
 
     if max_minutes is not None and max_minutes <= 0:
         raise BadOption("--max-minutes must be positive")
+    strategy = strategy_for(accelerator, devices, num_nodes)
     out = Path(out)
     last = out / "checkpoints" / "last.ckpt"
-    if out.exists() and any(out.iterdir()) and not resume:
+    first = started_by_hand()
+    if first and out.exists() and any(out.iterdir()) and not resume:
         raise BadOption(f"run folder {out} is not empty; pass --resume to continue it or choose another --out")
     if resume and not last.is_file():
         raise BadOption(f"nothing to resume: {last} does not exist")
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+    if first:
+        (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
     seed_everything(cfg.seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
 
     paths = list_training_clips(data, exclude)
     bank = ClipBank(paths)
-    (out / "training_clips.txt").write_text("\n".join(bank.names) + "\n")
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", os.environ.get("GLOBAL_RANK", "0")))
+    if first:
+        (out / "training_clips.txt").write_text("\n".join(bank.names) + "\n")
     per_rank = cfg.ckpt_every * cfg.batch
-    dataset = TranslateSamples(bank, cfg.crop, cfg.horizon, cfg.seed, cfg.temporal_dropout, per_rank * world * 10**6,
+    dataset = TranslateSamples(bank, cfg.crop, cfg.horizon, cfg.seed, cfg.temporal_dropout, 2**62,
                                cfg.motion, cfg.codec, cfg.align)
-    loader = DataLoader(dataset, batch_size=cfg.batch, sampler=EpochSampler(per_rank, rank, world),
+    loader = DataLoader(dataset, batch_size=cfg.batch, sampler=EpochSampler(per_rank),  # rank and world: at fit time
                         num_workers=cfg.num_workers, persistent_workers=False, drop_last=True)
     module = TranslateModule(cfg, run_dir=str(out))
     trainer = L.Trainer(
-        accelerator=accelerator, devices=devices, num_nodes=num_nodes, strategy="auto",
+        accelerator=accelerator, devices=devices, num_nodes=num_nodes,
+        strategy=strategy,
         max_epochs=epochs_for(cfg.steps, cfg.ckpt_every), use_distributed_sampler=False,
         max_time={"minutes": max_minutes} if max_minutes else None,
         default_root_dir=str(out), logger=CSVLogger(str(out), name="logs", version=0), log_every_n_steps=min(10, cfg.ckpt_every),
@@ -79,6 +82,33 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
         save_weights(module.generator_state(), cfg, weights, card=info)
         plot_losses(out)
     return weights
+
+
+def strategy_for(accelerator: str, devices: str | int, num_nodes: int) -> str:
+    """Lightning's own choice for one process; for several, DDP that lets a backward pass leave parameters
+    without a gradient: the discriminator's step leaves the generator's alone, which plain DDP takes for
+    a bug and stops on."""
+    import torch
+
+    if isinstance(devices, str) and devices not in ("auto", "-1"):
+        try:
+            devices = len([int(d) for d in devices.split(",") if d.strip()]) if "," in devices else int(devices)
+        except ValueError:
+            raise BadOption(f"--devices must be a number, a list such as 0,1, -1 or auto, not {devices!r}") from None
+    if devices in ("auto", "-1", -1):
+        gpus = accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+        devices = torch.cuda.device_count() if gpus else 1
+    if int(devices) < 1 or num_nodes < 1:
+        raise BadOption("--devices and --num-nodes must be at least 1")
+    return "ddp_find_unused_parameters_true" if num_nodes > 1 or int(devices) > 1 else "auto"
+
+
+def started_by_hand() -> bool:
+    """Whether this process is the one a user started on the first node, which checks and sets up the run
+    folder; not a rank that Lightning's DDP launcher, torchrun or SLURM started (they rerun the same command
+    and find the folder already set up) nor the first process of another node (`NODE_RANK` > 0)."""
+    ranks = ("RANK", "LOCAL_RANK", "NODE_RANK", "GROUP_RANK", "SLURM_PROCID", "SLURM_NODEID")
+    return all(os.environ.get(k, "0") == "0" for k in ranks)
 
 
 def export_checkpoint(ckpt: str | Path, out: str | Path, card: dict | None = None, overwrite: bool = False) -> Path:
