@@ -245,3 +245,39 @@ def test_each_rank_draws_its_own_samples_once_the_process_group_exists():
     mp.spawn(_ranks_draw, args=(2, port, drawn), nprocs=2)
     assert sorted(drawn[0] + drawn[1]) == list(range(8, 16))  # epoch 1 of 2 ranks x 4: every number once
     assert drawn[0] == [8, 10, 12, 14]
+
+
+BAD_TRAINING_SETUPS = {
+    "unknown field": ("nosuch: 1\n", None),
+    "not YAML": ("batch: [1\n", None),
+    "negative batch": ("batch: -3\n", None),
+    "text for a number": ("crop: abc\n", None),
+    "crop the networks cannot halve twice": ("crop: 30\n", None),
+    "zero dilation": ("dilations: [2, 0]\n", None),
+    "share above 1": ("motion: 1.5\n", None),
+    "no clips": ("", "empty"),
+    "corrupt clip": ("", "corrupt"),
+}
+
+
+@pytest.mark.parametrize("what", BAD_TRAINING_SETUPS)
+def test_a_bad_config_or_training_folder_gets_one_line_and_leaves_no_run_folder(what, clip_folder, tmp_path, capsys):
+    from sonosynth.cli import main
+
+    yaml_text, data_kind = BAD_TRAINING_SETUPS[what]
+    data = clip_folder
+    if data_kind:
+        data = tmp_path / data_kind
+        data.mkdir()
+        if data_kind == "corrupt":
+            (data / "a.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4)
+            (data / "b.npz").write_bytes((clip_folder / "clip0.npz").read_bytes())
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml_text or "steps: 1\n")
+    run = tmp_path / "run"
+    with pytest.raises(SystemExit) as exc:
+        main(["--quiet", "train", "translate", "--data", str(data), "--preset", "tiny", "--config", str(config),
+              "--accelerator", "cpu", "--out", str(run)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2 and len(err) == 1 and err[0].startswith("sonosynth: error: "), (what, err)
+    assert not run.exists(), what

@@ -12,6 +12,9 @@ from ...errors import BadOption
 
 
 BASE_FILLS = ("pushpull", "navier-stokes")
+AT_LEAST_ONE = ("width", "refine_width", "horizon", "batch", "steps", "disc_width", "ckpt_every", "max_side")
+SHARES = ("temporal_dropout", "motion", "codec")  # probabilities
+KIND_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "text"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,29 @@ class TranslateConfig:
     max_side: int = 256             # crops larger than this are downscaled for the network
 
     def __post_init__(self) -> None:
+        """Types and ranges, checked here so that a bad YAML or model card fails in one line before a run starts."""
+        for f in dataclasses.fields(self):
+            value, kind = getattr(self, f.name), f.type
+            if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, f.name, float(value))
+            elif kind == "tuple[int, ...]":
+                ok = isinstance(value, tuple) and value and all(type(d) is int and d >= 1 for d in value)
+                if not ok:
+                    raise BadOption(f"config field {f.name} must be a list of positive whole numbers, not {value!r}")
+            elif type(value).__name__ != kind:
+                raise BadOption(f"config field {f.name} must be {KIND_WORDS.get(kind, kind)}, not {value!r}")
+        for name in AT_LEAST_ONE:
+            if getattr(self, name) < 1:
+                raise BadOption(f"config field {name} must be at least 1, not {getattr(self, name)}")
+        for name in SHARES:
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise BadOption(f"config field {name} is a share: between 0 and 1, not {getattr(self, name)}")
+        if self.crop < 16 or self.crop % 4:
+            raise BadOption(f"config field crop must be a multiple of 4, at least 16 (the networks halve it twice), not {self.crop}")
+        if self.lr <= 0 or self.lr_d <= 0 or not 0.0 <= self.ema < 1.0 or self.num_workers < 0:
+            raise BadOption("config fields lr and lr_d must be positive, ema in [0, 1), num_workers at least 0")
+        if min(self.w_hole, self.w_valid, self.w_temporal, self.w_adv, self.w_perceptual) < 0:
+            raise BadOption("config loss weights (w_*) must not be negative")
         if self.base_fill not in BASE_FILLS:
             raise BadOption(f"base_fill must be one of {', '.join(BASE_FILLS)}, not {self.base_fill!r}")
 
@@ -84,15 +110,19 @@ class TranslateConfig:
         unknown = sorted(set(fields) - known)
         if unknown:
             raise BadOption(f"unknown config field(s): {', '.join(unknown)}")
-        if "dilations" in fields:
-            fields["dilations"] = tuple(int(d) for d in fields["dilations"])
+        if isinstance(fields.get("dilations"), list):
+            fields["dilations"] = tuple(fields["dilations"])
         return dataclasses.replace(self, **fields)
 
     def with_yaml(self, path: str | Path) -> "TranslateConfig":
         try:
             data = yaml.safe_load(Path(path).read_text()) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise BadOption(f"cannot read config {path}: {e}") from None
+        except OSError as e:
+            raise BadOption(f"cannot read config {path}: {e.strerror or e}") from None
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise BadOption(f"config {path} is not valid YAML{where}: {getattr(e, 'problem', None) or type(e).__name__}") from None
         if not isinstance(data, dict):
             raise BadOption(f"config {path} must be a mapping of field: value")
         return self.override(**data)

@@ -40,15 +40,13 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
         raise BadOption(f"run folder {out} is not empty; pass --resume to continue it or choose another --out")
     if resume and not last.is_file():
         raise BadOption(f"nothing to resume: {last} does not exist")
+    seed_everything(cfg.seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    paths = list_training_clips(data, exclude)
+    bank = ClipBank(paths)  # read before the run folder is made: a bad clip leaves nothing behind
     out.mkdir(parents=True, exist_ok=True)
     if first:
         (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
-    seed_everything(cfg.seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-
-    paths = list_training_clips(data, exclude)
-    bank = ClipBank(paths)
-    if first:
         (out / "training_clips.txt").write_text("\n".join(bank.names) + "\n")
     per_rank = cfg.ckpt_every * cfg.batch
     dataset = TranslateSamples(bank, cfg.crop, cfg.horizon, cfg.seed, cfg.temporal_dropout, 2**62,
