@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from sonosynth.clip import Clip
-from sonosynth.errors import MissingWeights
+from sonosynth.errors import BadOption, MissingWeights
 from sonosynth.methods.translate.config import TranslateConfig
 from sonosynth.methods.translate.pipeline import Translator, enclosed_specks, translate
 from sonosynth.methods.translate.temporal import nearest_visible, network_inputs
@@ -89,6 +89,10 @@ def test_translate_changes_only_hole_pixels_and_keeps_timing(tiny_weights):
     assert out.source["synthetic"] is True and "sonosynth" in out.source["derivation"]
     frame_by_frame = translate(clip, weights=tiny_weights, holes=holes, temporal=False)
     assert not np.array_equal(frame_by_frame.frames[holes], out.frames[holes])
+    as_bytes = translate(clip, weights=tiny_weights, holes=holes.astype(np.uint8) * 255)  # a 0/255 mask image
+    np.testing.assert_array_equal(as_bytes.frames, out.frames)
+    with pytest.raises(BadOption, match="takes a sonosynth Clip"):
+        translate(rgb, weights=tiny_weights)
 
 
 def test_weights_that_do_not_match_their_config_are_refused(tiny_weights, tmp_path):

@@ -304,10 +304,14 @@ def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu"
     """
     from ...progress import progress
 
+    if not isinstance(clip, Clip):
+        raise BadOption(f"translate takes a sonosynth Clip (sonosynth.read_clip(path), or Clip(frames, fps)), "
+                        f"not {type(clip).__name__}")
     if holes is None:
         from ...preprocess.doppler import rebuild_mask
 
         holes = rebuild_mask(clip)
+    holes = np.asarray(holes) != 0  # a 0/1 or 0/255 mask as well as a boolean one; used to index pixels
     if holes.shape != clip.frames.shape[:3]:
         raise BadOption(f"mask shape {holes.shape} does not match the clip's {clip.frames.shape[:3]}")
     tr = translator or Translator(weights, device=device, batch=batch, temporal=temporal)
