@@ -92,6 +92,7 @@ def aligned_nearest_visible(grey: np.ndarray, holes: np.ndarray, targets: range,
     forward, backward = flows or FlowCache().window(grey, holes, 0, ())
     T, h, w = grey.shape
     grid = np.stack(np.mgrid[0:h, 0:w][::-1], axis=-1).astype(np.float32)  # (x, y) per pixel
+    as_float = grey.astype(np.float32), holes.astype(np.float32)  # once a window, not once per pair of frames
     out = [np.zeros((len(targets), h, w), np.float32) for _ in range(4)]
     out[1][:] = 1.0
     out[3][:] = 1.0
@@ -109,9 +110,8 @@ def aligned_nearest_visible(grey: np.ndarray, holes: np.ndarray, targets: range,
                     break
                 step_flow = between[s - 1] if direction > 0 else between[s]
                 moved_grid = grid + to_source
-                to_source += cv2.remap(step_flow, moved_grid[..., 0], moved_grid[..., 1], cv2.INTER_LINEAR,
-                                       borderMode=cv2.BORDER_REPLICATE)
-                src, src_hidden = _source(grey[s], holes[s], grey[t], ring, grid + to_source)
+                to_source += cv2.remap(step_flow, moved_grid, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                src, src_hidden = _source(as_float[0][s], holes[s], as_float[1][s], as_float[0][t], ring, grid + to_source)
                 take = ~src_hidden & ~found  # outside the holes too, as `nearest_visible` does: the network saw that
                 if not take.any():  # nothing this frame could lend: the gate need not be asked
                     continue
@@ -126,18 +126,18 @@ def aligned_nearest_visible(grey: np.ndarray, holes: np.ndarray, targets: range,
     return tuple(out)
 
 
-def _source(grey_s: np.ndarray, hole_s: np.ndarray, grey_t: np.ndarray, ring: np.ndarray,
+def _source(plain: np.ndarray, plain_hidden: np.ndarray, hole_s: np.ndarray, target: np.ndarray, ring: np.ndarray,
             where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Source frame s as lying, or moved onto the target's grid (`where`: for each target pixel, its place
-    in s) when that matches the target's tissue around its holes clearly better. Returns (grey float32, hidden)."""
-    plain, plain_hidden = grey_s.astype(np.float32), hole_s
-    moved = cv2.remap(plain, where[..., 0], where[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    moved_hidden = cv2.remap(hole_s.astype(np.float32), where[..., 0], where[..., 1], cv2.INTER_LINEAR,
+    in s) when that matches the target's tissue around its holes clearly better. `plain`, `target`: the two
+    frames' grey, float32; `plain_hidden`, `hole_s`: s's holes as bool and float32. Returns (grey, hidden)."""
+    # `where` is one (h, w, 2) map, not its x and y halves: those are strided views that cv2 would copy each call
+    moved = cv2.remap(plain, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    moved_hidden = cv2.remap(hole_s, where, None, cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_CONSTANT, borderValue=1.0) > 0.01
     both_plain, both_moved = ring & ~plain_hidden, ring & ~moved_hidden
     if both_plain.sum() < MIN_RING or both_moved.sum() < MIN_RING:
         return plain, plain_hidden
-    target = grey_t.astype(np.float32)
     error_plain = np.abs(target[both_plain] - plain[both_plain]).mean()
     error_moved = np.abs(target[both_moved] - moved[both_moved]).mean()
     if error_moved < (1.0 - ALIGN_GAIN) * error_plain:
