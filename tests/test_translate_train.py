@@ -195,7 +195,7 @@ def _finish(proc) -> str:
     return stdout
 
 
-def test_the_same_command_trains_on_two_processes_and_on_two_nodes(clip_folder, tmp_path):
+def test_the_same_command_trains_on_two_processes_resumes_exactly_and_trains_on_two_nodes(clip_folder, tmp_path):
     import json
 
     two = tmp_path / "two-processes"  # Lightning starts the second process by rerunning the command
@@ -204,6 +204,12 @@ def test_the_same_command_trains_on_two_processes_and_on_two_nodes(clip_folder, 
     card = json.loads((two / "translate.json").read_text())["card"]
     assert card["device"] == "1 node(s) x 2 CPUAccelerator" and card["steps"] == 4
     assert (two / "checkpoints" / "last.ckpt").is_file() and (two / "config.json").is_file()
+    resumed = tmp_path / "two-processes-resumed"  # stopped after its first checkpoint, then resumed
+    _finish(_train_cli(clip_folder, resumed, "--devices", "2", "--steps", "2"))
+    _finish(_train_cli(clip_folder, resumed, "--devices", "2", "--resume"))
+    a, b = _weights(two), _weights(resumed)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
     with socket.socket() as s:  # two nodes on loopback, each started by hand, sharing the run folder
         s.bind(("127.0.0.1", 0))
