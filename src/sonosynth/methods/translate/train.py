@@ -55,8 +55,7 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
                         num_workers=cfg.num_workers, persistent_workers=False, drop_last=True)
     module = TranslateModule(cfg, run_dir=str(out))
     trainer = L.Trainer(
-        accelerator=accelerator, devices=devices, num_nodes=num_nodes,
-        strategy=strategy,
+        accelerator=accelerator, devices=devices, num_nodes=num_nodes, strategy=strategy,
         max_epochs=epochs_for(cfg.steps, cfg.ckpt_every), use_distributed_sampler=False,
         max_time={"minutes": max_minutes} if max_minutes else None,
         default_root_dir=str(out), logger=CSVLogger(str(out), name="logs", version=0), log_every_n_steps=min(10, cfg.ckpt_every),
