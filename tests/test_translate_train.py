@@ -263,6 +263,10 @@ BAD_TRAINING_SETUPS = {
     "share above 1": ("motion: 1.5\n", None),
     "no clips": ("", "empty"),
     "corrupt clip": ("", "corrupt"),
+    "manifest without a file column": ("", "no-column.csv"),
+    "manifest that is not there": ("", "absent.txt"),
+    "manifest that is not text": ("", "binary.txt"),
+    "manifest naming a missing clip": ("", "missing-clip.txt"),
 }
 
 
@@ -272,12 +276,18 @@ def test_a_bad_config_or_training_folder_gets_one_line_and_leaves_no_run_folder(
 
     yaml_text, data_kind = BAD_TRAINING_SETUPS[what]
     data = clip_folder
-    if data_kind:
+    if data_kind in ("empty", "corrupt"):
         data = tmp_path / data_kind
         data.mkdir()
         if data_kind == "corrupt":
             (data / "a.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4)
             (data / "b.npz").write_bytes((clip_folder / "clip0.npz").read_bytes())
+    elif data_kind:
+        data = tmp_path / data_kind
+        contents = {"no-column.csv": b"name\nclip0.npz\n", "binary.txt": bytes(range(128, 256)),
+                    "missing-clip.txt": f"{clip_folder / 'clip0.npz'}\n{clip_folder / 'gone.npz'}\n".encode()}
+        if data_kind in contents:
+            data.write_bytes(contents[data_kind])
     config = tmp_path / "config.yaml"
     config.write_text(yaml_text or "steps: 1\n")
     run = tmp_path / "run"
@@ -287,3 +297,20 @@ def test_a_bad_config_or_training_folder_gets_one_line_and_leaves_no_run_folder(
     err = capsys.readouterr().err.strip().splitlines()
     assert exc.value.code == 2 and len(err) == 1 and err[0].startswith("sonosynth: error: "), (what, err)
     assert not run.exists(), what
+
+
+def test_a_manifest_names_the_training_clips_relative_to_itself(clip_folder, tmp_path):
+    import shutil
+
+    from sonosynth.methods.translate.data import list_training_clips
+
+    folder = tmp_path / "clips"
+    shutil.copytree(clip_folder, folder)
+    (folder / "two.txt").write_text("clip0.npz\n\nclip2.npz\n")
+    (folder / "one.csv").write_text("file,label\nclip1.npz,normal\n")
+    assert [p.name for p in list_training_clips(folder / "two.txt")] == ["clip0.npz", "clip2.npz"]
+    assert list_training_clips(folder / "one.csv") == [folder / "clip1.npz"]
+    assert [p.name for p in list_training_clips(folder / "two.txt", exclude=["clip2.npz"])] == ["clip0.npz"]
+    run = tmp_path / "from-csv"
+    train(TranslateConfig.tiny().override(steps=2), folder / "one.csv", run, quiet=True, accelerator="cpu", devices=1)
+    assert (run / "training_clips.txt").read_text() == "clip1.npz\n"

@@ -29,17 +29,28 @@ def list_training_clips(data: str | Path, exclude: Sequence[str] = ()) -> list[P
     excluded = set(exclude)
     if data.is_dir():
         paths = sorted(p for p in data.rglob("*") if p.suffix.lower() in CLIP_SUFFIXES)
-    elif data.suffix.lower() == ".csv":
-        with data.open(newline="") as f:
-            paths = [data.parent / row["file"] for row in csv.DictReader(f)]
-    elif data.suffix.lower() == ".txt":
-        paths = [data.parent / line.strip() for line in data.read_text().splitlines() if line.strip()]
+    elif data.suffix.lower() in (".csv", ".txt"):
+        paths = [data.parent / name for name in _manifest(data)]
     else:
         raise BadOption(f"--data must be a folder of clips or a .txt/.csv manifest, got {data}")
     paths = [p for p in paths if p.name not in excluded]
     if not paths:
         raise BadOption(f"no training clips found in {data}")
     return paths
+
+
+def _manifest(path: Path) -> list[str]:
+    """The clip names a manifest lists (.txt: one a line; .csv: its `file` column), relative to its folder."""
+    try:
+        if path.suffix.lower() == ".txt":
+            return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+        with path.open(newline="") as f:
+            rows = csv.DictReader(f)
+            if "file" not in (rows.fieldnames or []):
+                raise BadOption(f"manifest {path} has no 'file' column (columns: {', '.join(rows.fieldnames or [])})")
+            return [row["file"].strip() for row in rows if (row["file"] or "").strip()]
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise BadOption(f"cannot read manifest {path}: {getattr(e, 'strerror', None) or e}") from None
 
 
 class ClipBank:
