@@ -78,7 +78,8 @@ def test_translate_to_dicom_is_marked_synthetic(files, tmp_path):
     assert int(ds.NumberOfFrames) == 12
 
 
-@pytest.mark.parametrize("case", ["missing weights", "junk weights", "mask of other size", "output exists", "bad input"])
+@pytest.mark.parametrize("case", ["missing weights", "junk weights", "mask of other size", "output exists", "bad input",
+                                  "unknown device", "no such CUDA device", "batch 0"])
 def test_translate_refusals_are_one_line_exit_2_and_write_nothing(files, tmp_path, case):
     out = tmp_path / "out.npz"
     args = ["translate", str(files / "cfd.npz"), "-o", str(out), "--weights", str(files / "tiny.safetensors")]
@@ -93,6 +94,12 @@ def test_translate_refusals_are_one_line_exit_2_and_write_nothing(files, tmp_pat
         args += ["--mask", str(tmp_path / "m.npz")]
     elif case == "output exists":
         out.write_bytes(b"mine")
+    elif case == "unknown device":
+        args += ["--device", "tpu"]
+    elif case == "no such CUDA device":
+        args += ["--device", "cuda:99"]
+    elif case == "batch 0":
+        args += ["--batch", "0"]
     else:
         (tmp_path / "bad.mp4").write_bytes(b"not a video at all")
         args[1] = str(tmp_path / "bad.mp4")

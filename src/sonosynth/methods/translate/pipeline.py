@@ -53,8 +53,13 @@ class Translator:
                  mirror: bool = True):
         if batch < 1:
             raise BadOption("--batch must be at least 1")
-        if device.startswith("cuda") and not torch.cuda.is_available():
+        kind, _, index = device.partition(":")
+        if kind not in ("cpu", "cuda") or (index and not (kind == "cuda" and index.isdigit())):
+            raise BadOption(f"--device must be cpu, cuda or cuda:N, not {device!r}")
+        if kind == "cuda" and not torch.cuda.is_available():
             raise BadOption("--device cuda asked for, but no CUDA device is available")
+        if index and int(index) >= torch.cuda.device_count():
+            raise BadOption(f"--device {device}: there are only {torch.cuda.device_count()} CUDA devices")
         self.generator, self.cfg, self.meta = load_generator(weights)
         self.device = torch.device(device)
         self.generator.to(self.device)
