@@ -7,8 +7,13 @@ from sonosynth.cli import main
 
 
 @pytest.mark.parametrize("argv", [["translate"], ["no-such-command"], ["convert", "a.mp4", "b.mp4", "--crf", "99"],
-                                  ["train", "translate", "--preset", "small"], ["info", "--no-such-flag", "x"]])
-def test_usage_errors_are_one_line_and_exit_2(argv, capsys):
+                                  ["train", "translate", "--preset", "small"], ["info", "--no-such-flag", "x"],
+                                  ["overlay", "a.npz", "-o", "b.npz", "--seed", "-1"], ["demo", "--seed", "-1"],
+                                  ["evaluate-downstream", "domain-net", "-o", "w.safetensors", "--seed", "-3"],
+                                  ["evaluate-downstream", "classify", "--seeds", "1,-2", "-o", "r"],
+                                  ["evaluate-downstream", "classify", "--seeds", ",", "-o", "r"]])
+def test_usage_errors_are_one_line_and_exit_2(argv, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a mistake caught late would write here, not in the project
     with pytest.raises(SystemExit) as e:
         main(argv)
     err = capsys.readouterr().err

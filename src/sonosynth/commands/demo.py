@@ -10,7 +10,7 @@ import typer
 def demo(
     out: Path = typer.Option(Path("demo-out"), "-o", "--out", help="Folder for the videos, pictures and scores."),
     weights: Optional[Path] = typer.Option(None, "--weights", help="Weights to use instead of the shipped model."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the painted colour flow."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the painted colour flow."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace files already in OUT."),
 ) -> None:
     """Paint colour flow on pydicom's real cardiac cine, translate it back to greyscale, score it against the

@@ -62,7 +62,7 @@ def mask_command(
 def overlay_command(
     file: Path = typer.Argument(..., help="Greyscale input clip."),
     output: Path = typer.Option(..., "-o", "--output", help="Painted clip to write."),
-    seed: int = typer.Option(..., "--seed", help="Random seed: the same seed gives the same bytes."),
+    seed: int = typer.Option(..., "--seed", min=0, help="Random seed: the same seed gives the same bytes."),
     style: str = typer.Option("cfd", "--style", help="cfd (velocity map) or power (power Doppler)."),
     box_shape: str = typer.Option("auto", "--box-shape",
                                   help="auto (trapezoid on fan images, else rectangle), rect, sector or annulus (arcs top and bottom)."),

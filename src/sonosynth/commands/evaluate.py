@@ -143,7 +143,7 @@ def domain_net(
     data: Path = typer.Option(Path("../shared/data/lung"), "--data", help="Lung data folder with clips.csv."),
     out: Path = typer.Option(..., "-o", "--out", help="Weights file to write (.safetensors)."),
     preset: str = typer.Option("small", "--preset", help="small or full."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the network's initial weights and of the sample order."),
     overwrite: bool = typer.Option(False, "--overwrite"),
 ) -> None:
     """Train the lung classifier on the non-held-out clips and save it as the domain-FVD network."""
@@ -167,9 +167,12 @@ def _preset(cls, name: str):
 
 def _seeds(text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(s) for s in text.split(",") if s.strip())
-    except ValueError as e:
-        raise BadOption(f"--seeds must be comma-separated integers, got {text!r}") from e
+        seeds = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        seeds = ()
+    if not seeds or min(seeds) < 0:
+        raise BadOption(f"--seeds must be comma-separated whole numbers, 0 or more, got {text!r}")
+    return seeds
 
 
 def register(app: typer.Typer) -> None:

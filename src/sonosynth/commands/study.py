@@ -17,7 +17,7 @@ def create(
     out: Path = typer.Option(..., "-o", "--out", help="Study folder to create (holds the key: keep it private)."),
     raters: int = typer.Option(2, "--raters", help="Number of raters (one invite link each)."),
     cases: Optional[int] = typer.Option(None, "--cases", help="Cases in all, half real, half synthetic (default: as many as balance allows)."),
-    seed: int = typer.Option(0, "--seed", help="Seed for the choice of cases and each rater's order."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed for the choice of cases and each rater's order."),
     size: Optional[int] = typer.Option(None, "--size", help="Side of the square video in pixels (default: smallest clip's long side)."),
     fps: Optional[float] = typer.Option(None, "--fps", help="Frame rate of every study video (default: the lowest input rate)."),
     frames: Optional[int] = typer.Option(None, "--frames", help="Frames per video (default: what the shortest clip fills, at most --max-frames)."),
