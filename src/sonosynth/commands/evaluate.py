@@ -11,21 +11,10 @@ from typing import Optional
 
 import typer
 
+from ..device import check_device
 from ..errors import BadOption, OutputExists
 
 DEVICE_HELP = "cpu, cuda or cuda:N."
-
-
-def _device(device: str) -> str:
-    if device == "cpu":
-        return device
-    if not device.startswith("cuda"):
-        raise BadOption(f"--device must be cpu or cuda[:N], got {device!r}")
-    import torch
-
-    if not torch.cuda.is_available():
-        raise BadOption("--device cuda asked for, but no CUDA device is available")
-    return device
 
 
 def _threads(device: str) -> None:
@@ -55,7 +44,7 @@ def evaluate(
 
     if out.exists() and not overwrite:
         raise OutputExists(f"report folder {out} exists; pass --overwrite to replace it")
-    opts = suite.Options(metrics=suite.parse_metrics(metrics), pairs=pairs, mask=mask, device=_device(device),
+    opts = suite.Options(metrics=suite.parse_metrics(metrics), pairs=pairs, mask=mask, device=check_device(device),
                          frames_per_clip=frames_per_clip, windows_per_clip=windows_per_clip,
                          perceptual_weights=perceptual_weights, domain_weights=domain_weights)
     if mask is not None and not mask.exists():

@@ -11,7 +11,7 @@ def translate_command(
     src: Path = typer.Argument(..., help="Input clip (DICOM, mp4, avi, mov, png, npz, ...)."),
     out: Path = typer.Option(..., "-o", "--out", help="Output clip; format from the extension (.mp4 .mkv .gif .npz .dcm .png)."),
     weights: Optional[Path] = typer.Option(None, "--weights", help="Weights (.safetensors with its .json); default: shipped small model."),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
     batch: int = typer.Option(8, "--batch", help="Frames per network call."),
     mask: Optional[Path] = typer.Option(None, "--mask", help="Use this mask clip (255 = replace) instead of detecting colour."),
     frame_by_frame: bool = typer.Option(False, "--frame-by-frame", help="Ignore other frames (the paper's setting; for comparison)."),

@@ -27,6 +27,7 @@ import torch
 from torch.nn import functional as F
 
 from ...clip import Clip
+from ...device import check_device
 from ...errors import BadOption
 from .align import FlowCache, aligned_nearest_visible
 from .model import PRIOR_CHANNELS, seen_elsewhere
@@ -53,13 +54,7 @@ class Translator:
                  mirror: bool = True):
         if batch < 1:
             raise BadOption("--batch must be at least 1")
-        kind, _, index = device.partition(":")
-        if kind not in ("cpu", "cuda") or (index and not (kind == "cuda" and index.isdigit())):
-            raise BadOption(f"--device must be cpu, cuda or cuda:N, not {device!r}")
-        if kind == "cuda" and not torch.cuda.is_available():
-            raise BadOption("--device cuda asked for, but no CUDA device is available")
-        if index and int(index) >= torch.cuda.device_count():
-            raise BadOption(f"--device {device}: there are only {torch.cuda.device_count()} CUDA devices")
+        check_device(device)
         self.generator, self.cfg, self.meta = load_generator(weights)
         self.device = torch.device(device)
         self.generator.to(self.device)
