@@ -12,7 +12,7 @@ import pytest
 from safetensors.numpy import load_file
 
 from sonosynth.clip import Clip
-from sonosynth.errors import BadOption
+from sonosynth.errors import BadOption, OutputExists
 from sonosynth.io import write_clip
 from sonosynth.methods.translate.config import TranslateConfig
 from sonosynth.methods.translate.train import train
@@ -171,6 +171,10 @@ def test_averaged_generator_is_what_gets_exported_and_resumes_exactly(clip_folde
     assert any(not np.allclose(raw[k], averaged[k]) for k in raw)  # the average lags the last step
     exported = load_file(str(export_checkpoint(straight / "checkpoints" / "last.ckpt", tmp_path / "e.safetensors")))
     assert all(np.array_equal(exported[k], shipped[k]) for k in shipped)
+    (tmp_path / "mine.json").write_text("a user's file")  # the card beside new weights must not replace it unasked
+    with pytest.raises(OutputExists):
+        export_checkpoint(straight / "checkpoints" / "last.ckpt", tmp_path / "mine.safetensors")
+    assert (tmp_path / "mine.json").read_text() == "a user's file" and not (tmp_path / "mine.safetensors").exists()
 
     interrupted = tmp_path / "interrupted"
     train(cfg.override(steps=2), clip_folder, interrupted, quiet=True, accelerator="cpu", devices=1)

@@ -117,6 +117,7 @@ def export_checkpoint(ckpt: str | Path, out: str | Path, card: dict | None = Non
     from ...io.atomic import check_writable
 
     out = check_writable(out, overwrite)
+    check_writable(out.with_suffix(".json"), overwrite)  # the model card beside it is an output too
     try:
         state = torch.load(str(ckpt), map_location="cpu", weights_only=True)
         cfg = TranslateConfig.from_dict(state["hyper_parameters"]["cfg"])

@@ -14,10 +14,14 @@ DEFAULT_WEIGHTS = "translate_small"
 def save_weights(state: dict, cfg: TranslateConfig, path: str | Path, card: dict | None = None) -> None:
     from safetensors.torch import save_file
 
+    from ...io.atomic import atomic_path
+
     path = Path(path)
-    save_file(state, str(path))
     meta = {"method": "translate", "config": cfg.to_dict(), "card": card or {}}
-    path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+    with atomic_path(path, overwrite=True) as tmp:  # callers decide about overwriting; a crash leaves no half file
+        save_file(state, str(tmp))
+    with atomic_path(path.with_suffix(".json"), overwrite=True) as tmp:
+        tmp.write_text(json.dumps(meta, indent=2) + "\n")
 
 
 def default_weights_path() -> Path:
