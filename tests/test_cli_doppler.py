@@ -57,3 +57,12 @@ def test_overlay_draws_the_box_shape_asked_for_and_refuses_an_unknown_one(tmp_pa
     r = _run("overlay", src, "-o", tmp_path / "o.mkv", "--seed", 5, "--box-shape", "oval")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "oval" in r.stderr
     assert not (tmp_path / "o.mkv").exists()
+
+
+@pytest.mark.parametrize("command", ["overlay", "mask"])
+def test_the_same_file_for_two_outputs_is_refused_before_anything_is_written(tmp_path, pydicom_file, command):
+    src, out = pydicom_file("examples_ybr_color.dcm"), tmp_path / "same.npz"
+    second = ["--seed", 1, "--truth-mask", out] if command == "overlay" else ["--preview", tmp_path / "." / "same.npz"]
+    r = _run("-q", command, src, "-o", out, *second)
+    assert r.returncode == 2 and "same file" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not out.exists()

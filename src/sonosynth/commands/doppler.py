@@ -42,13 +42,10 @@ def mask_command(
 ) -> None:
     """Write the colour-Doppler mask of FILE: 255 where flow colour (or the colour-box outline) is, 0 elsewhere."""
     from ..clip import Clip
-    from ..io import check_output_format, read_clip, write_clip
-    from ..io.atomic import check_writable
+    from ..io import check_clip_outputs, read_clip, write_clip
     from ..preprocess.doppler import doppler_mask
 
-    for target in (output, preview):
-        if target is not None:
-            check_writable(check_output_format(target), overwrite)
+    check_clip_outputs(output, preview, overwrite=overwrite)
     clip = read_clip(file)
     mask = doppler_mask(clip)
     out = Clip((mask * 255).astype(np.uint8), fps=clip.fps, spacing=clip.spacing,
@@ -71,13 +68,10 @@ def overlay_command(
 ) -> None:
     """Paint a synthetic colour-flow overlay on a greyscale clip (paired data with known truth)."""
     from ..clip import Clip
-    from ..io import check_output_format, read_clip, write_clip
-    from ..io.atomic import check_writable
+    from ..io import check_clip_outputs, read_clip, write_clip
     from ..synth.overlay import paint_cfd
 
-    for target in (output, truth_mask):
-        if target is not None:
-            check_writable(check_output_format(target), overwrite)
+    check_clip_outputs(output, truth_mask, overwrite=overwrite)
     clip = read_clip(file)
     rgb, mask, _ = paint_cfd(clip.grey(), seed, clip.fps, style=style, box_shape=box_shape)
     derived = f"synthetic colour-Doppler overlay (sonosynth overlay, style {style}, box {box_shape}, seed {seed})"

@@ -50,6 +50,19 @@ def check_output_format(path: str | os.PathLike) -> Path:
     return target
 
 
+def check_clip_outputs(*paths: str | os.PathLike | None, overwrite: bool = False) -> None:
+    """Before any work: every clip output given (None = not asked for) has a writable format, may be written,
+    and no two are one file (the second write would be refused after the first had landed)."""
+    from .atomic import check_writable
+
+    given = [Path(p) for p in paths if p is not None]
+    for target in given:
+        check_writable(check_output_format(target), overwrite)
+    where = [t.resolve() for t in given]
+    if len(set(where)) < len(where):
+        raise BadOption(f"two outputs are the same file: {' and '.join(str(t) for t in given)}")
+
+
 def write_clip(clip: Clip, path: str | os.PathLike, overwrite: bool = False, crf: int = 23) -> Path:
     """Write by extension (see WRITE_FORMATS); `crf` is the H.264 quality for .mp4 (lower is better).
 
