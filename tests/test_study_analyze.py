@@ -67,6 +67,10 @@ def test_create_analyze_cli_and_bad_input(tmp_path):
     bad = subprocess.run(run + ["create", "--real", str(tmp_path / "real"), "--synthetic", str(tmp_path / "syn"),
                                 "-o", str(tmp_path / "s2"), "--cases", "10"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and not (tmp_path / "s2").exists()
+    for option in (["--fps", "nan"], ["--raters", "0"], ["--size", "5"]):
+        bad = subprocess.run(run + ["create", "--real", str(tmp_path / "real"), "--synthetic", str(tmp_path / "syn"),
+                                    "-o", str(tmp_path / "s2"), *option], capture_output=True, text=True)
+        assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and not (tmp_path / "s2").exists(), (option, bad.stderr)
     exists = subprocess.run(run + ["create", "--real", str(tmp_path / "real"), "--synthetic", str(tmp_path / "syn"),
                                    "-o", str(study)], capture_output=True, text=True)
     assert exists.returncode == 2 and "exists" in exists.stderr

@@ -59,6 +59,8 @@ def test_a_time_budget_stops_training_early_and_the_card_says_so(clip_folder, tm
     assert _weights(run)
     with pytest.raises(BadOption, match="positive"):
         train(cfg, clip_folder, tmp_path / "none", quiet=True, accelerator="cpu", devices=1, max_minutes=-1)
+    with pytest.raises(BadOption, match="positive"):
+        train(cfg, clip_folder, tmp_path / "none", quiet=True, accelerator="cpu", devices=1, max_minutes=float("nan"))
     assert not (tmp_path / "none").exists()  # refused before anything was written
 
 

@@ -36,6 +36,11 @@ class StudyOptions:
     max_frames: int = 90
     crf: int = 18
 
+    def __post_init__(self) -> None:
+        """A rate that is not a number would only fail deep in the frame arithmetic."""
+        if self.fps is not None and not 0 < self.fps <= 240:
+            raise BadOption(f"study frame rate must be in (0, 240], got {self.fps}")
+
 
 def list_inputs(folder: Path) -> list[Path]:
     """Clip files (and numbered-frame folders) in a folder, sorted; hidden files and notes skipped."""

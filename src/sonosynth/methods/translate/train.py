@@ -30,7 +30,7 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
 
     from .module import TranslateModule, seed_everything
 
-    if max_minutes is not None and max_minutes <= 0:
+    if max_minutes is not None and not max_minutes > 0:  # NaN too
         raise BadOption("--max-minutes must be positive")
     strategy = strategy_for(accelerator, devices, num_nodes)
     out = Path(out)
