@@ -32,6 +32,12 @@ def _train_cli(data, out, *extra: str, env=None):
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def _finish(proc) -> str:
     stdout, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0, stderr[-3000:]
@@ -54,11 +60,8 @@ def test_the_same_command_trains_on_two_processes_resumes_exactly_and_trains_on_
     for k in a:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
-    with socket.socket() as s:  # two nodes on loopback, each started by hand, sharing the run folder
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    nodes = tmp_path / "two-nodes"
-    env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
+    nodes = tmp_path / "two-nodes"  # two nodes on loopback, each started by hand, sharing the run folder
+    env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port())}
     second = _train_cli(clip_folder, nodes, "--devices", "1", "--num-nodes", "2", env={**env, "NODE_RANK": "1"})
     first = _train_cli(clip_folder, nodes, "--devices", "1", "--num-nodes", "2", env={**env, "NODE_RANK": "0"})
     assert "weights:" in _finish(first) and "weights:" not in _finish(second)
@@ -87,10 +90,7 @@ def _ranks_draw(rank: int, world: int, port: int, drawn) -> None:
 def test_each_rank_draws_its_own_samples_once_the_process_group_exists():
     import torch.multiprocessing as mp
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     drawn = mp.Manager().dict()
-    mp.spawn(_ranks_draw, args=(2, port, drawn), nprocs=2)
+    mp.spawn(_ranks_draw, args=(2, _free_port(), drawn), nprocs=2)
     assert sorted(drawn[0] + drawn[1]) == list(range(8, 16))  # epoch 1 of 2 ranks x 4: every number once
     assert drawn[0] == [8, 10, 12, 14]
