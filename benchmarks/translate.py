@@ -12,9 +12,10 @@ is what a filler would score that copied perfectly every hidden pixel shown in a
 clip (motion ignored, in its favour) and knew the anatomy of the rest but not its speckle (the
 truth's local mean, Gaussian σ 2 px): the most to expect from the input where the speckle was never seen.
 
-This build's H.264 encoder (libx264 through PyAV) is not bit-reproducible from one process to the
-next on some clips, so H.264 rows move by about ±0.3 dB between runs; within one run every method
-gets the same decoded input. Lossless rows are reproducible.
+H.264 rows of runs before the writer fixed x264's thread count (`io.stream.H264_THREADS`) moved by
+up to ±0.3 dB between runs on machines with different CPU counts: x264 took its thread count, and
+with it its output, from the CPUs it could use. Within one run every method gets the same decoded
+input. Lossless rows are reproducible.
 
     .venv/bin/python benchmarks/translate.py            # full run (held-out lung + second domain + speed)
     .venv/bin/python benchmarks/translate.py --quick    # fewer cases, for a smoke test

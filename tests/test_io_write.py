@@ -1,6 +1,10 @@
 """Writing clips: lossless round trips, browser-playable H.264, de-identified synthetic DICOM, atomic writes."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import av
 import numpy as np
 import pydicom
@@ -66,6 +70,28 @@ def test_mp4_rgb_and_crf(tmp_path):
     with pytest.raises(BadOption, match="crf"):
         write_clip(Clip(frames), tmp_path / "bad.mp4", crf=99)
     assert not (tmp_path / "bad.mp4").exists() and len(list(tmp_path.iterdir())) == 2  # no temp left
+
+
+WRITE_ON_CPUS = """
+import os, sys
+import numpy as np
+from sonosynth.clip import Clip
+from sonosynth.io import write_clip
+os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[: int(sys.argv[1])]))
+rng = np.random.default_rng(0)
+base = rng.gamma(2.0, 35.0, (368, 368)).clip(0, 255).astype(np.uint8)
+write_clip(Clip(np.stack([np.roll(base, t, axis=1) for t in range(20)]), fps=30.0), sys.argv[2])
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs 2 CPUs")
+def test_mp4_is_the_same_file_whatever_the_cpus_the_writer_may_use(tmp_path):
+    """x264 takes its thread count, and with it its output, from the CPUs it may use unless told."""
+    files = []
+    for cpus in (1, 2):
+        files.append(tmp_path / f"on{cpus}.mp4")
+        subprocess.run([sys.executable, "-c", WRITE_ON_CPUS, str(cpus), str(files[-1])], check=True)
+    assert files[0].read_bytes() == files[1].read_bytes()
 
 
 def test_png_single_frame_only(tmp_path):

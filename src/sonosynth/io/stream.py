@@ -18,6 +18,7 @@ from ..errors import BadOption, UnreadableInput
 from .atomic import atomic_path
 from .detect import check_readable, sniff
 
+H264_THREADS = 2  # what x264 chose by itself on a 2-core machine, so files written there before stay as they were
 STREAM_WRITE_FORMATS = {".mp4": ("mp4", "libx264", "yuv420p"), ".mkv": ("matroska", "ffv1", None)}
 
 
@@ -86,7 +87,10 @@ def encoder(path: Path, fps: float, first: np.ndarray, crf: int = 23) -> Iterato
     with av.open(str(path), mode="w", format=fmt, options={"movflags": "+faststart"} if fmt == "mp4" else {}) as out:
         stream = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
         stream.height, stream.width, stream.pix_fmt = h + pad[0], w + pad[1], pix_fmt
-        stream.options = {"crf": str(int(crf)), "preset": "medium"} if codec == "libx264" else {"level": "3"}
+        # x264's output depends on its thread count, which it otherwise takes from the CPUs the process may use:
+        # a fixed count writes the same file on every machine (x264's own SIMD code is bit-exact with its C code)
+        stream.options = ({"crf": str(int(crf)), "preset": "medium", "threads": str(H264_THREADS)} if codec == "libx264"
+                          else {"level": "3"})
 
         def write(frame: np.ndarray) -> None:
             if frame.shape != first.shape:
