@@ -20,8 +20,8 @@ synthetic tissue motion ("moving", `data.tissue_motion`), swept sideways 1.5 px 
 freehand sweep) and darkened to a twentieth ("dark", like a frame grabber's near-black phantom), written
 lossless (FFV1) and as H.264 crf 23, read back, holes detected by `rebuild_mask`: what the
 benchmark does, on clips it never scores. Prints masked PSNR / flicker ratio per setting. H.264
-figures of runs before the writer fixed x264's thread count moved by about ±0.2 dB between runs
-on machines with different CPU counts (`io.stream.H264_THREADS`); compare settings within one run.
+figures of runs before the writer fixed x264's thread count (`io.stream.H264_THREADS`) moved by about
+±0.2 dB between runs, likely with the CPU counts of their machines; compare settings within one run.
 """
 from __future__ import annotations
 
