@@ -14,8 +14,8 @@ truth's local mean, Gaussian σ 2 px): the most to expect from the input where t
 
 H.264 rows of runs before the writer fixed x264's thread count (`io.stream.H264_THREADS`) moved by
 up to ±0.3 dB between runs, likely because x264 took its thread count, and with it its output, from
-the CPUs it could use, which differed between the machines of those runs. Within one run every method gets the same decoded
-input. Lossless rows are reproducible.
+the CPUs it could use, which differed between the machines of those runs. Within one run every
+method gets the same decoded input. Lossless rows are reproducible.
 
     .venv/bin/python benchmarks/translate.py            # full run (held-out lung + second domain + speed)
     .venv/bin/python benchmarks/translate.py --quick    # fewer cases, for a smoke test

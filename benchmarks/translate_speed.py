@@ -4,8 +4,9 @@ The clip is synthetic speckle (gamma-distributed grey levels, a dark vessel-like
 with colour flow painted by the synthesiser; holes come from the real detector, given to every
 method alike. sonosynth is timed whole (mask to output: copies from other frames, alignment, both
 networks, the stabiliser) and, on its own line, the two networks alone on whole frames ("networks
-alone"; the pipeline crops around the holes, so this can be slower than the whole), which is what a GPU speeds up. Each figure is the median of `--repeats` timed runs after a
-warm-up. The classical fillers always run on the CPU.
+alone"; the pipeline crops around the holes, so this can be slower than the whole), which is what a
+GPU speeds up. Each figure is the median of `--repeats` timed runs after a warm-up. The classical
+fillers always run on the CPU.
 
     .venv/bin/python benchmarks/translate_speed.py                           # 112² and 256² on the CPU, 2 threads
     python3 benchmarks/translate_speed.py --device cuda --threads 0          # on a GPU, every CPU thread

@@ -37,9 +37,9 @@ class StudyOptions:
     crf: int = 18
 
     def __post_init__(self) -> None:
-        """A rate that is not a number would only fail deep in the frame arithmetic."""
-        if self.fps is not None and not 0 < self.fps <= 240:
-            raise BadOption(f"study frame rate must be in (0, 240], got {self.fps}")
+        """A rate that is not a number would otherwise fail deep in the frame arithmetic, before the spec checks it."""
+        if self.fps is not None:
+            media.check_fps(self.fps)
 
 
 def list_inputs(folder: Path) -> list[Path]:

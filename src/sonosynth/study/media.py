@@ -40,6 +40,12 @@ _MUXER_OPTIONS = {"movflags": "+faststart", "fflags": "+bitexact"}
 _MIN_FILLER = 6  # 4-byte length + NAL header + stop bit
 
 
+def check_fps(fps: float) -> None:
+    """A study's frame rate: (0, 240] frames/s, and a number (NaN fails every comparison)."""
+    if not 0 < fps <= 240:
+        raise BadOption(f"study frame rate must be in (0, 240], got {fps}")
+
+
 @dataclass(frozen=True)
 class MediaSpec:
     """What every study file shares."""
@@ -51,8 +57,7 @@ class MediaSpec:
     def __post_init__(self) -> None:
         if self.size < 16 or self.size % 2:
             raise BadOption(f"study video size must be an even number >= 16, got {self.size}")
-        if not (0 < self.fps <= 240):
-            raise BadOption(f"study frame rate must be in (0, 240], got {self.fps}")
+        check_fps(self.fps)
         if self.n_frames < 2:
             raise BadOption(f"study clips need at least 2 frames, got {self.n_frames}")
 
