@@ -13,7 +13,7 @@ train_app = typer.Typer(help="Train a model.", no_args_is_help=True)
 def train_translate(
     data: Path = typer.Option(..., "--data", help="Folder of greyscale clips, or a .txt/.csv manifest (csv: a 'file' column)."),
     out: Path = typer.Option(..., "--out", help="Run folder: checkpoints, logs, previews, exported weights."),
-    preset: str = typer.Option("small", "--preset", help="small (CPU, ~2 h), full (GPU, 256², wider), tiny (tests)."),
+    preset: str = typer.Option("small", "--preset", help="small (CPU, minutes: the shipped recipe), full (GPU, 256², wider), tiny (tests)."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file overriding preset fields."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Override the number of training steps."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
