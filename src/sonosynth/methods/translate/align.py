@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import torch
 
+from ...preprocess.flow import dis_flow
 from .repeats import ring_around
 from .temporal import smooth_fill
 
@@ -51,8 +52,8 @@ def pair_flows(grey: np.ndarray, holes: np.ndarray) -> tuple[np.ndarray, np.ndar
     a, b = _filled(grey, holes)
     dis = cv2.DISOpticalFlow_create(DIS_PRESET)
     unknown = cv2.dilate((holes[0] | holes[1]).view(np.uint8), FLOW_CLEAR).astype(bool)
-    return (_interpolate_inside(dis.calc(a, b, None), unknown),
-            _interpolate_inside(dis.calc(b, a, None), unknown))
+    return (_interpolate_inside(dis_flow(a, b, dis=dis), unknown),
+            _interpolate_inside(dis_flow(b, a, dis=dis), unknown))
 
 
 class FlowCache:
