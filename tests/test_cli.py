@@ -27,3 +27,26 @@ def test_help_exits_0(argv, capsys):
         main(argv)
     assert e.value.code == 0
     assert "Usage: sonosynth" in capsys.readouterr().out
+
+
+def test_a_decoder_message_over_several_lines_is_printed_on_one(capsys):
+    """pydicom lists every plugin it tried, one per line; the user gets one line and exit 2."""
+    pydicom_data = pytest.importorskip("pydicom.data")
+    with pytest.raises(SystemExit) as e:
+        main(["info", pydicom_data.get_testdata_file("JPEG-lossy.dcm")])
+    err = capsys.readouterr().err
+    if e.value.code == 0:
+        pytest.skip("a JPEG plugin here decodes 12-bit JPEG Extended")
+    assert e.value.code == 2 and len(err.strip().splitlines()) == 1 and "cannot decode" in err
+
+
+def test_pytorch_failing_to_allocate_counts_as_out_of_memory():
+    """torch raises RuntimeError, not MemoryError, when an allocation fails (a huge --batch, say)."""
+    import torch
+
+    from sonosynth.cli import out_of_memory
+
+    with pytest.raises(RuntimeError) as e:
+        torch.empty(2**60, dtype=torch.uint8)
+    assert out_of_memory(e.value)
+    assert not out_of_memory(RuntimeError("shape mismatch")) and not out_of_memory(ValueError("out of memory"))

@@ -66,3 +66,13 @@ def test_the_same_file_for_two_outputs_is_refused_before_anything_is_written(tmp
     r = _run("-q", command, src, "-o", out, *second)
     assert r.returncode == 2 and "same file" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["overlay", "mask"])
+def test_a_png_output_for_a_clip_is_refused_before_anything_is_written(tmp_path, pydicom_file, command):
+    """A .png holds one frame; the first output used to land before the second was refused."""
+    src, out, second = pydicom_file("examples_ybr_color.dcm"), tmp_path / "first.npz", tmp_path / "second.png"
+    extra = ["--seed", 1, "--truth-mask", second] if command == "overlay" else []
+    r = _run("-q", command, src, "-o", second if command == "mask" else out, *extra)
+    assert r.returncode == 2 and "holds one frame" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not out.exists() and not second.exists() and list(tmp_path.iterdir()) == []

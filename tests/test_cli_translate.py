@@ -78,17 +78,50 @@ def test_translate_to_dicom_is_marked_synthetic(files, tmp_path):
     assert int(ds.NumberOfFrames) == 12
 
 
-@pytest.mark.parametrize("case", ["missing weights", "junk weights", "mask of other size", "output exists", "bad input",
-                                  "unknown device", "no such CUDA device", "batch 0"])
+def user_weights(files, tmp_path, card=None, poison=False) -> str:
+    """A copy of the tiny test weights, with its card replaced and/or one tensor set to NaN."""
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(str(files / "tiny.safetensors"))
+    if poison:
+        name = next(iter(state))
+        state[name] = torch.full_like(state[name], float("nan"))
+    save_file(state, str(tmp_path / "user.safetensors"))
+    (tmp_path / "user.json").write_text(card if card is not None else (files / "tiny.json").read_text())
+    return str(tmp_path / "user.safetensors")
+
+
+@pytest.mark.parametrize("case", ["missing weights", "junk weights", "weights with NaN", "card not a mapping",
+                                  "config too wide to build", "config of other networks", "mask of other size",
+                                  "output exists", "bad input", "unknown device", "no such CUDA device", "batch 0",
+                                  "format not writable", "png for a clip"])
 def test_translate_refusals_are_one_line_exit_2_and_write_nothing(files, tmp_path, case):
+    import json
+
     out = tmp_path / "out.npz"
     args = ["translate", str(files / "cfd.npz"), "-o", str(out), "--weights", str(files / "tiny.safetensors")]
+    card = json.loads((files / "tiny.json").read_text())
+    expect = ""
     if case == "missing weights":
         args[-1] = str(tmp_path / "nope.safetensors")
     elif case == "junk weights":
         (tmp_path / "junk.safetensors").write_bytes(b"\x00" * 64)
         (tmp_path / "junk.json").write_text((files / "tiny.json").read_text())
         args[-1] = str(tmp_path / "junk.safetensors")
+    elif case == "weights with NaN":  # what a diverged run exports: it turned every rebuilt pixel black
+        args[-1], expect = user_weights(files, tmp_path, poison=True), "NaN"
+    elif case == "card not a mapping":
+        args[-1] = user_weights(files, tmp_path, json.dumps({**card, "card": "x"}))
+    elif case == "config too wide to build":
+        card["config"]["width"] = 10**12
+        args[-1], expect = user_weights(files, tmp_path, json.dumps(card)), "cannot be built"
+    elif case == "config of other networks":
+        card["config"]["width"] = 8
+        args[-1], expect = user_weights(files, tmp_path, json.dumps(card)), "size mismatch"
+    elif case in ("format not writable", "png for a clip"):  # refused before the weights are even looked at
+        out = tmp_path / ("out.avi" if case == "format not writable" else "out.png")
+        args[3], args[-1] = str(out), str(tmp_path / "nope.safetensors")
+        expect = "cannot write .avi" if case == "format not writable" else "holds one frame"
     elif case == "mask of other size":
         write_clip(Clip(np.zeros((3, 8, 8), np.uint8)), tmp_path / "m.npz")
         args += ["--mask", str(tmp_path / "m.npz")]
@@ -105,9 +138,31 @@ def test_translate_refusals_are_one_line_exit_2_and_write_nothing(files, tmp_pat
         args[1] = str(tmp_path / "bad.mp4")
     r = run(*args)
     assert r.returncode == 2, r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr and expect in r.stderr
     if case == "output exists":
         assert out.read_bytes() == b"mine"
     else:
         assert not out.exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.npz")]  # no temporary left behind
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]  # no temporary left behind
+
+
+@pytest.mark.parametrize("shape", [(3, 40, 700), (2, 11, 40), (3, 7, 7)])
+def test_thin_and_tiny_clips_translate(files, tmp_path, shape):
+    """A thin colour band in a wide frame gives a network crop scaled to 14 x 256 px, on which OpenCV's
+    optical flow crashed the process (segmentation fault); a frame under 12 px made it raise."""
+    rng = np.random.default_rng(0)
+    rgb = np.repeat(rng.integers(20, 120, shape, dtype=np.uint8)[..., None], 3, axis=-1)
+    T, H, W = shape
+    rows = slice(H // 2 - 1, H // 2 + 2)
+    rgb[:, rows, W // 20: W - W // 20] = (200, 30, 30)
+    rgb[1:, rows, W // 20: W // 2] = (30, 40, 220)  # the colour pulses, so some pixels are seen in other frames
+    coloured = rgb.max(axis=-1) != rgb.min(axis=-1)
+    write_clip(Clip(rgb, fps=10.0), tmp_path / "band.npz")
+    write_clip(Clip(coloured.astype(np.uint8) * 255, fps=10.0), tmp_path / "mask.npz")
+    r = run("translate", str(tmp_path / "band.npz"), "-o", str(tmp_path / "grey.npz"),
+            "--weights", str(files / "tiny.safetensors"), "--mask", str(tmp_path / "mask.npz"))
+    assert r.returncode == 0, r.stderr
+    out = read_clip(tmp_path / "grey.npz").frames
+    assert out.shape == shape
+    np.testing.assert_array_equal(out[~coloured], rgb[..., 0][~coloured])
+    assert not np.array_equal(out[coloured], rgb[..., 0][coloured])  # the colour was rebuilt, not greyed

@@ -44,13 +44,27 @@ def _exception_classes() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type
 CLICK_EXIT, CLICK_ABORT, CLICK_ERROR = _exception_classes()
 
 
+OUT_OF_MEMORY = "out of memory (input too large for this machine; a smaller --batch, where there is one, needs less)"
+
+
+def one_line(message: object) -> str:
+    """A message on one line: decoders and libraries put newlines and indented lists in theirs."""
+    return " ".join(str(message).split())
+
+
+def out_of_memory(e: Exception) -> bool:
+    """PyTorch reports a failed allocation as a RuntimeError (torch.OutOfMemoryError on a GPU), not MemoryError."""
+    text = str(e)
+    return isinstance(e, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text.lower())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a user's mistake becomes one line on stderr and exit code 2."""
     command = typer.main.get_command(app)
     try:
         rc = command.main(args=argv, prog_name="sonosynth", standalone_mode=False)
     except UserError as e:
-        print(f"sonosynth: error: {e}", file=sys.stderr)
+        print(f"sonosynth: error: {one_line(e)}", file=sys.stderr)
         sys.exit(2)
     except CLICK_EXIT as e:
         sys.exit(e.exit_code)
@@ -61,18 +75,22 @@ def main(argv: list[str] | None = None) -> None:
         if type(e).__name__ == "NoArgsIsHelpError":  # a bare `sonosynth` or group: show its help
             e.show()
             sys.exit(0)
-        print(f"sonosynth: error: {e.format_message()}", file=sys.stderr)
+        print(f"sonosynth: error: {one_line(e.format_message())}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print("sonosynth: interrupted", file=sys.stderr)
         sys.exit(130)
     except MemoryError:
-        print("sonosynth: error: out of memory (input too large for this machine)", file=sys.stderr)
+        print(f"sonosynth: error: {OUT_OF_MEMORY}", file=sys.stderr)
         sys.exit(2)
     except Exception as e:  # a bug, not the user's fault: still one line unless debugging
         if os.environ.get("SONOSYNTH_DEBUG"):
             raise
-        print(f"sonosynth: internal error: {type(e).__name__}: {e} (set SONOSYNTH_DEBUG=1 for a traceback)", file=sys.stderr)
+        if out_of_memory(e):
+            print(f"sonosynth: error: {OUT_OF_MEMORY}", file=sys.stderr)
+            sys.exit(2)
+        print(f"sonosynth: internal error: {type(e).__name__}: {one_line(e)} (set SONOSYNTH_DEBUG=1 for a traceback)",
+              file=sys.stderr)
         sys.exit(1)
     sys.exit(rc if isinstance(rc, int) else 0)
 

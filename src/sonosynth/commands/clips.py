@@ -103,7 +103,7 @@ def convert(
     check_writable(check_output_format(dst), overwrite)  # fail before a long decode
     clip = read_clip(src)
     write_clip(clip, dst, overwrite=overwrite, crf=crf)
-    typer.echo(f"wrote {dst} ({clip.n_frames} frames, {clip.height}x{clip.width})")
+    typer.echo(f"wrote {dst} ({clip.n_frames} frames, {clip.height}x{clip.width} (HxW))")
 
 
 def register(app: typer.Typer) -> None:

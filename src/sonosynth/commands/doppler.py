@@ -47,6 +47,7 @@ def mask_command(
 
     check_clip_outputs(output, preview, overwrite=overwrite)
     clip = read_clip(file)
+    check_clip_outputs(output, overwrite=overwrite, frames=clip.n_frames)  # a .png preview is a still of frame 0
     mask = doppler_mask(clip)
     out = Clip((mask * 255).astype(np.uint8), fps=clip.fps, spacing=clip.spacing,
                source={"derived": "sonosynth Doppler mask"})
@@ -73,6 +74,7 @@ def overlay_command(
 
     check_clip_outputs(output, truth_mask, overwrite=overwrite)
     clip = read_clip(file)
+    check_clip_outputs(output, truth_mask, overwrite=overwrite, frames=clip.n_frames)
     rgb, mask, _ = paint_cfd(clip.grey(), seed, clip.fps, style=style, box_shape=box_shape)
     derived = f"synthetic colour-Doppler overlay (sonosynth overlay, style {style}, box {box_shape}, seed {seed})"
     write_clip(Clip(rgb, fps=clip.fps, spacing=clip.spacing, source={"derived": derived}), output, overwrite=overwrite)

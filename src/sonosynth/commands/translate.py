@@ -22,8 +22,7 @@ def translate_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
 ) -> None:
     """Find the colour-Doppler pixels and rebuild the greyscale anatomy under them; every other pixel is kept."""
-    from ..io import read_clip, write_clip
-    from ..io.atomic import check_writable
+    from ..io import check_clip_outputs, read_clip, write_clip
     from ..io.detect import check_readable, sniff
     from ..methods.translate.pipeline import Translator, translate
     from ..methods.translate.streaming import translate_video_file
@@ -31,13 +30,14 @@ def translate_command(
     def make_translator() -> Translator:  # built only once the input has passed its checks
         return Translator(weights, device=device, batch=batch, temporal=not frame_by_frame, mirror=not single_pass)
 
-    check_writable(out, overwrite)
+    check_clip_outputs(out, overwrite=overwrite)  # format and place, before any work
     streamable = mask is None and not speckle and out.suffix.lower() in (".mp4", ".mkv")
     if streamable and sniff(check_readable(src)) == "video":
         n, fps = translate_video_file(src, out, make_translator(), overwrite=overwrite)  # streamed: flat memory
         typer.echo(f"wrote {out} ({n} frames, {fps:g} fps)")
         return
     clip = read_clip(src)
+    check_clip_outputs(out, overwrite=overwrite, frames=clip.n_frames)
     holes = None
     if mask is not None:
         from ..errors import BadOption
@@ -48,7 +48,7 @@ def translate_command(
         holes = m.grey() >= 128
     result = translate(clip, holes=holes, translator=make_translator(), speckle=speckle)
     write_clip(result, out, overwrite=overwrite)
-    typer.echo(f"wrote {out} ({result.n_frames} frames, {result.width}x{result.height}, {result.fps:g} fps)")
+    typer.echo(f"wrote {out} ({result.n_frames} frames, {result.height}x{result.width} (HxW), {result.fps:g} fps)")
 
 
 def register(app: typer.Typer) -> None:

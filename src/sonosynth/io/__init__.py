@@ -50,14 +50,18 @@ def check_output_format(path: str | os.PathLike) -> Path:
     return target
 
 
-def check_clip_outputs(*paths: str | os.PathLike | None, overwrite: bool = False) -> None:
+def check_clip_outputs(*paths: str | os.PathLike | None, overwrite: bool = False, frames: int | None = None) -> None:
     """Before any work: every clip output given (None = not asked for) has a writable format, may be written,
-    and no two are one file (the second write would be refused after the first had landed)."""
+    holds `frames` frames (when known: a .png holds one), and no two are one file (the second write would
+    be refused after the first had landed)."""
     from .atomic import check_writable
+    from .image import check_png_frames
 
     given = [Path(p) for p in paths if p is not None]
     for target in given:
         check_writable(check_output_format(target), overwrite)
+        if frames is not None and target.suffix.lower() == ".png":
+            check_png_frames(frames)
     where = [t.resolve() for t in given]
     if len(set(where)) < len(where):
         raise BadOption(f"two outputs are the same file: {' and '.join(str(t) for t in given)}")

@@ -76,9 +76,14 @@ def read_frame_folder(folder: Path) -> Clip:
     return Clip(maybe_grey(out, lossy), fps=30.0, source={"path": str(folder), "format": "frames", "lossy": lossy})
 
 
+def check_png_frames(n_frames: int) -> None:
+    """A .png holds one frame: refuse more before any work is done, not after."""
+    if n_frames != 1:
+        raise BadOption(f"a .png holds one frame but the clip has {n_frames}; write .mp4, .mkv, .gif, .npz or .dcm instead")
+
+
 def write_png(clip: Clip, tmp: Path) -> None:
     from PIL import Image
 
-    if clip.n_frames != 1:
-        raise BadOption(f"a .png holds one frame but the clip has {clip.n_frames}; write .mp4, .mkv, .gif, .npz or .dcm instead")
+    check_png_frames(clip.n_frames)
     Image.fromarray(clip.frames[0]).save(tmp, format="PNG")

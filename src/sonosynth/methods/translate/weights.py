@@ -42,13 +42,35 @@ def load_generator(path: str | Path | None = None):
         raise MissingWeights(f"weights {path} have no config beside them ({meta_path.name})")
     try:
         meta = json.loads(meta_path.read_text())
+        if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict) or not isinstance(meta.get("card", {}), dict):
+            raise ValueError("expected a mapping with a 'config' mapping and an optional 'card' mapping")
         cfg = TranslateConfig.from_dict(meta["config"])
         state = load_file(str(path))
     except Exception as e:  # noqa: BLE001 - any parse failure is the file's fault
         raise MissingWeights(f"cannot read weights {path}: {type(e).__name__}: {e}") from None
-    gen = Generator(cfg)
+    bad = [name for name, t in state.items() if t.is_floating_point() and not bool(t.isfinite().all())]
+    if bad:  # what a diverged training run exports; it would turn every rebuilt pixel black
+        raise MissingWeights(f"weights {path} hold NaN or infinite values ({len(bad)} of {len(state)} tensors, "
+                             f"e.g. {bad[0]}): a training run that diverged?")
+    try:
+        gen = Generator(cfg)
+    except (RuntimeError, MemoryError) as e:  # e.g. a card asking for networks millions of channels wide
+        raise MissingWeights(f"weights {path}: the networks their config describes cannot be built here "
+                             f"({type(e).__name__}: {first_line(e)})") from None
     try:
         gen.load_state_dict(state, strict=True)
     except RuntimeError as e:
-        raise MissingWeights(f"weights {path} do not match their config: {str(e).splitlines()[0]}") from None
+        raise MissingWeights(f"weights {path} do not match their config: {mismatch_detail(e)}") from None
     return gen.eval(), cfg, meta
+
+
+def first_line(e: Exception) -> str:
+    return next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
+
+
+def mismatch_detail(e: RuntimeError) -> str:
+    """torch's load_state_dict message opens with a header line ("Error(s) in loading state_dict for
+    Generator:"); the first line after it says what differs (a size, missing or unexpected keys)."""
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    detail = lines[1] if len(lines) > 1 else first_line(e)
+    return detail if len(detail) <= 240 else detail[:237] + "..."
