@@ -40,6 +40,15 @@ def test_warping_error_low_on_real_motion_high_when_shuffled(clip):
         flicker.warping_error(clip[:2], method="lucas")
 
 
+def test_warping_error_of_frames_too_small_for_opencvs_flow():
+    """DIS raises under 12 px a side; the frames are padded for it (preprocess.flow). A 7x7 ramp that
+    brightens by 20 levels without moving scores about 20; held still, about 0 (DIS)."""
+    ramp = (np.add.outer(np.arange(7), np.arange(7)) * 10 + 40).astype(np.uint8)
+    assert flicker.warping_error(np.stack([ramp, ramp]), method="dis") == pytest.approx(0.0, abs=1e-3)
+    for method in flicker.FLOW_METHODS:
+        assert flicker.warping_error(np.stack([ramp, ramp + 20]), method=method) == pytest.approx(20, abs=3)
+
+
 def test_corruptions_are_graded(clip):
     for name, fn in corrupt.CORRUPTIONS.items():
         np.testing.assert_array_equal(fn(clip, 0.0, 0), clip, err_msg=name)

@@ -29,7 +29,7 @@ def evaluate(
     fake: Path = typer.Option(..., "--fake", "-f", help="Generated clip, or folder of clips."),
     out: Path = typer.Option(..., "-o", "--out", help="Report folder to create (metrics.json, index.html)."),
     pairs: bool = typer.Option(False, "--pairs", help="Real and fake are pairs (same names, or same order): adds SSIM, PSNR, MAE, flicker..."),
-    mask: Optional[Path] = typer.Option(None, "--mask", help="Mask (PNG, or .npz with 'mask') for all pairs, or a folder with one per fake clip (same stem). Needs --pairs."),
+    mask: Optional[Path] = typer.Option(None, "--mask", help="Mask for all pairs (any clip or image, as `translate --mask`: e.g. the .npz `sonosynth mask` writes; or an .npz with an array 'mask'), or a folder with one per fake clip (same stem). Needs --pairs."),
     metrics: Optional[str] = typer.Option(None, "--metrics", help="Comma-separated: ssim,ms_ssim,psnr,mae,flicker,warp,lpips,fid,kid,fvd,domain (default: all)."),
     device: str = typer.Option("cpu", "--device", help=DEVICE_HELP),
     frames_per_clip: int = typer.Option(8, "--frames-per-clip", min=1, help="Frames per clip for FID/KID (evenly spaced)."),

@@ -40,7 +40,7 @@ def train_domain_net(data: Path, out: Path, cfg: ClsConfig, seed: int = 0, overw
 @lru_cache(maxsize=2)
 def _load(path: str, device: str):
     import torch
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
 
     p = Path(path)
@@ -52,10 +52,15 @@ def _load(path: str, device: str):
         cfg = ClsConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(meta["config"]).items()})
         model = make_model(cfg)
         model.load_state_dict(load_file(str(p)))
-    except (KeyError, ValueError, RuntimeError, OSError, TypeError) as e:
+    except (KeyError, ValueError, RuntimeError, OSError, TypeError, SafetensorError) as e:
         raise MissingWeights(f"{p} is not a sonosynth domain network: {e}") from e
     model.fc = torch.nn.Identity()
     return model.eval().to(device), cfg
+
+
+def check_weights(weights: Path, device: str = "cpu") -> None:
+    """Load the network (kept for the run) so a missing or broken file fails before any clip is read."""
+    _load(str(weights), device)
 
 
 def domain_features(wins: list[np.ndarray], weights: Path, device: str = "cpu") -> np.ndarray:

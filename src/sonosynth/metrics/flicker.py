@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from ..errors import BadOption
+from ..preprocess.flow import dis_flow
 from .paired import _pair
 
 FLOW_METHODS = ("dis", "farneback")
@@ -36,8 +37,7 @@ def optical_flow(prev: np.ndarray, nxt: np.ndarray, method: str = "dis") -> np.n
     """Dense flow f (H,W,2) on nxt's grid with nxt(x) ~ prev(x + f(x))."""
     prev, nxt = np.ascontiguousarray(prev), np.ascontiguousarray(nxt)
     if method == "dis":
-        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-        return dis.calc(nxt, prev, None)
+        return dis_flow(nxt, prev)  # padded on small frames, where OpenCV's DIS raises or crashes
     if method == "farneback":
         return cv2.calcOpticalFlowFarneback(nxt, prev, None, 0.5, 4, 15, 3, 5, 1.2, 0)
     raise BadOption(f"flow method must be one of {FLOW_METHODS}, got {method!r}")

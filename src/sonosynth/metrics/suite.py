@@ -13,13 +13,15 @@ import numpy as np
 from ..errors import BadOption, UnreadableInput
 from ..progress import progress
 from . import paired
-from .clips import clip_paths, read_grey
+from .clips import clip_paths, read_grey, read_mask
+from .fvd import FRAMES as FVD_FRAMES
 
 PAIRED = ("ssim", "ms_ssim", "psnr", "mae", "flicker", "warp", "lpips")
 UNPAIRED = ("fid", "kid", "fvd", "domain")
 ALL = PAIRED + UNPAIRED
 DEFAULT = ("ssim", "ms_ssim", "psnr", "mae", "flicker", "warp", "lpips", "fid", "kid", "fvd", "domain")
 FID_MIN_N, FVD_MIN_N = 2048, 256  # the sample sizes the reference papers use
+MIN_SAMPLES = 2  # a covariance (FID, FVD) and the unbiased KID need two samples a side
 
 
 @dataclasses.dataclass
@@ -35,37 +37,44 @@ class Options:
 
 
 def parse_metrics(text: str | None) -> tuple[str, ...]:
-    if not text:
+    """Metric names from --metrics; None means all. A list naming none (",") is refused, not run empty."""
+    if text is None:
         return DEFAULT
-    names = tuple(m.strip().lower().replace("-", "_") for m in text.split(",") if m.strip())
+    names = tuple(dict.fromkeys(m.strip().lower().replace("-", "_") for m in text.split(",") if m.strip()))
+    if not names:
+        raise BadOption(f"--metrics names no metrics; choose from {', '.join(ALL)}")
     unknown = [m for m in names if m not in ALL]
     if unknown:
         raise BadOption(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(ALL)}")
     return names
 
 
-def _load_mask(path: Path, name: str, shape) -> np.ndarray:
-    """A mask for the pair named `name`: a file for all pairs, or a folder with one file per stem."""
-    import cv2
-
-    if path.is_dir():
+def _pair_mask(path: Path, shared: np.ndarray | None, name: str, shape) -> np.ndarray:
+    """The mask for the pair named `name`: `shared` (the one file read up front), or its file in the mask folder."""
+    m = shared
+    if m is None:
         hits = sorted(path.glob(Path(name).stem + ".*"))
         if not hits:
             raise UnreadableInput(f"mask folder {path} has no mask for {name}")
-        path = hits[0]
-    if path.suffix.lower() == ".npz":
-        with np.load(path) as z:
-            if "mask" not in z:
-                raise UnreadableInput(f"{path}: npz mask needs an array named 'mask'")
-            m = np.asarray(z["mask"]).astype(bool)
-    else:
-        img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-        if img is None:
-            raise UnreadableInput(f"{path}: cannot read mask image")
-        m = img > 0
+        path, m = hits[0], read_mask(hits[0])
     if m.shape != tuple(shape) and m.shape != tuple(shape[1:]):
         raise BadOption(f"mask {path.name} has shape {m.shape}, the clip {name} has {tuple(shape)}")
+    if not m.any():
+        raise BadOption(f"mask {path.name} is empty: nothing to measure")
     return m
+
+
+def _check_weights(opts: Options) -> None:
+    """Load every weights file the user named before any clip is read: a missing or broken file is an error,
+    not a note found after the run (no file at all is still only a note: that metric is unavailable)."""
+    if opts.perceptual_weights is not None:
+        from .lpips import load
+
+        load(opts.perceptual_weights)
+    if opts.domain_weights is not None:
+        from .domain import check_weights
+
+        check_weights(opts.domain_weights, opts.device)
 
 
 def _pair_scores(real: np.ndarray, fake: np.ndarray, mask, opts: Options, name: str) -> dict:
@@ -73,14 +82,14 @@ def _pair_scores(real: np.ndarray, fake: np.ndarray, mask, opts: Options, name: 
 
     if real.shape != fake.shape:
         raise BadOption(f"pair {name}: real {real.shape} and fake {fake.shape} differ in shape")
-    s: dict = {"clip": name, "frames": int(len(real))}
+    s: dict = {"clip": name, "frames": int(len(real)), "_warnings": []}
     m = set(opts.metrics)
     funcs = {"ssim": paired.ssim, "psnr": paired.psnr, "mae": paired.mae}
     if "ms_ssim" in m:
         if min(real.shape[1:]) >= 176:
             funcs["ms_ssim"] = paired.ms_ssim
         else:
-            s["_warning"] = f"MS-SSIM left out for {name}: frames {real.shape[1:]} are under 176 px a side"
+            s["_warnings"].append(f"MS-SSIM left out for {name}: frames {real.shape[1:]} are under 176 px a side")
     for k, fn in funcs.items():
         if k in m:
             s[k] = fn(real, fake)
@@ -130,18 +139,21 @@ def run(real: Path, fake: Path, opts: Options) -> dict:
 
             feats[side]["domain"].append(domain_features(wins, opts.domain_weights, opts.device))
 
+    if opts.mask and not opts.pairs:
+        raise BadOption("--mask applies to paired metrics: add --pairs")
+    pairs = _match(real_paths, fake_paths) if opts.pairs else []
+    shared_mask = read_mask(opts.mask) if opts.mask and not opts.mask.is_dir() else None
+    _check_weights(opts)
     if opts.pairs:
-        for rp, fp in progress(_match(real_paths, fake_paths), desc="pairs", unit="pair"):
+        for rp, fp in progress(pairs, desc="pairs", unit="pair"):
             r, f = read_grey(rp), read_grey(fp)
-            mask = _load_mask(opts.mask, fp.name, r.shape) if opts.mask else None
+            mask = _pair_mask(opts.mask, shared_mask, fp.name, r.shape) if opts.mask else None
             per_clip.append(_pair_scores(r, f, mask, opts, fp.name))
             mid = len(r) // 2
             thumbs.append((fp.name, r[mid], f[mid]))
             features("real", r, rp.name)
             features("fake", f, fp.name)
     else:
-        if opts.mask:
-            raise BadOption("--mask applies to paired metrics: add --pairs")
         for side, paths in (("real", real_paths), ("fake", fake_paths)):
             for p in progress(paths, desc=f"{side} clips", unit="clip"):
                 features(side, read_grey(p), p.name)
@@ -155,7 +167,7 @@ def _assemble(real_paths, fake_paths, opts, per_clip, thumbs, feats, skipped) ->
     m = set(opts.metrics)
     out: dict = {"n_real_clips": len(real_paths), "n_fake_clips": len(fake_paths), "warnings": list(skipped)}
     protocol: dict = {"paired": opts.pairs, "metrics": list(opts.metrics), "device": opts.device}
-    out["warnings"] += [c.pop("_warning") for c in per_clip if "_warning" in c]
+    out["warnings"] += [w for c in per_clip for w in c.pop("_warnings")]
     if not opts.pairs and m & set(PAIRED):
         out["warnings"].append(f"paired metrics ({', '.join(x for x in PAIRED if x in m)}) not computed: they need --pairs")
     if per_clip:
@@ -163,48 +175,68 @@ def _assemble(real_paths, fake_paths, opts, per_clip, thumbs, feats, skipped) ->
         out["paired"] = {"per_clip": per_clip, "summary": {k: summary([c[k] for c in per_clip if k in c]) for k in keys}}
         protocol["paired_metrics"] = "per frame, averaged over frames, then over clips; SSIM Gaussian sigma 1.5, data range 255"
     dist: dict = {}
-    if feats["real"]["fid"] and feats["fake"]["fid"]:
-        from . import fid as fidm
-        from ..nn.i3d import sha256
+    if m & {"fid", "kid"}:
+        a, b = _stack(feats["real"]["fid"]), _stack(feats["fake"]["fid"])
+        if _enough("FID/KID", "frames", a, b, out["warnings"], "more clips, or more --frames-per-clip"):
+            from . import fid as fidm
+            from ..nn.i3d import sha256
 
-        a, b = np.concatenate(feats["real"]["fid"]), np.concatenate(feats["fake"]["fid"])
-        if "fid" in m:
-            dist["fid"] = frechet_distance(a, b)
-        if "kid" in m:
-            dist["kid"], dist["kid_std"] = kid(a, b)
-        protocol["fid"] = {**fidm.PROTOCOL, "frames_per_clip": opts.frames_per_clip, "n_real": len(a), "n_fake": len(b),
-                           "weights_sha256": sha256(fidm.weights_path())}
-        if min(len(a), len(b)) < FID_MIN_N:
-            out["warnings"].append(f"FID/KID from {min(len(a), len(b))} frames: FID is biased upward below ~{FID_MIN_N} "
-                                   "samples (2048-d covariance); compare only at equal N, prefer KID")
-    if feats["real"]["fvd"] and feats["fake"]["fvd"]:
-        from . import fvd as fvdm
-        from ..nn.i3d import sha256, weights_path
+            if "fid" in m:
+                dist["fid"] = frechet_distance(a, b)
+            if "kid" in m:
+                dist["kid"], dist["kid_std"] = kid(a, b)
+            protocol["fid"] = {**fidm.PROTOCOL, "frames_per_clip": opts.frames_per_clip, "n_real": len(a), "n_fake": len(b),
+                               "weights_sha256": sha256(fidm.weights_path())}
+            if min(len(a), len(b)) < FID_MIN_N:
+                out["warnings"].append(f"FID/KID from {min(len(a), len(b))} frames: FID is biased upward below ~{FID_MIN_N} "
+                                       "samples (2048-d covariance); compare only at equal N, prefer KID")
+    window_hint = f"clips under {FVD_FRAMES} frames give none"
+    if "fvd" in m:
+        real = tuple(_stack([f[i] for f in feats["real"]["fvd"]]) for i in (0, 1))
+        fake = tuple(_stack([f[i] for f in feats["fake"]["fvd"]]) for i in (0, 1))
+        if _enough("FVD", f"{FVD_FRAMES}-frame windows", real[0], fake[0], out["warnings"], window_hint):
+            from . import fvd as fvdm
+            from ..nn.i3d import sha256, weights_path
 
-        real = tuple(np.concatenate([f[i] for f in feats["real"]["fvd"]]) for i in (0, 1))
-        fake = tuple(np.concatenate([f[i] for f in feats["fake"]["fvd"]]) for i in (0, 1))
-        dist.update({k: v for k, v in fvdm.fvd_from_features(real, fake).items() if k.startswith("fvd")})
-        protocol["fvd"] = {**fvdm.PROTOCOL, "windows_per_clip": opts.windows_per_clip, "n_real": len(real[0]),
-                           "n_fake": len(fake[0]), "weights_sha256": sha256(weights_path())}
-        if min(len(real[0]), len(fake[0])) < FVD_MIN_N:
-            out["warnings"].append(f"FVD from {min(len(real[0]), len(fake[0]))} windows: the reference uses {FVD_MIN_N}+; "
-                                   "small-N FVD is biased and noisy, compare only at equal N")
-    if "domain" in m:
-        if feats["real"]["domain"] and feats["fake"]["domain"]:
+            dist.update({k: v for k, v in fvdm.fvd_from_features(real, fake).items() if k.startswith("fvd")})
+            protocol["fvd"] = {**fvdm.PROTOCOL, "windows_per_clip": opts.windows_per_clip, "n_real": len(real[0]),
+                               "n_fake": len(fake[0]), "weights_sha256": sha256(weights_path())}
+            if min(len(real[0]), len(fake[0])) < FVD_MIN_N:
+                out["warnings"].append(f"FVD from {min(len(real[0]), len(fake[0]))} windows: the reference uses {FVD_MIN_N}+; "
+                                       "small-N FVD is biased and noisy, compare only at equal N")
+    if "domain" in m and opts.domain_weights is None:
+        out["warnings"].append("domain FVD not computed: no --domain-weights given (train one with "
+                               "`sonosynth evaluate-downstream domain-net`); the standard FVD above is unaffected")
+    elif "domain" in m:
+        a, b = _stack(feats["real"]["domain"]), _stack(feats["fake"]["domain"])
+        if _enough("domain FVD", f"{FVD_FRAMES}-frame windows", a, b, out["warnings"], window_hint):
             from .domain import describe
 
-            a, b = np.concatenate(feats["real"]["domain"]), np.concatenate(feats["fake"]["domain"])
             dist["domain_fvd"] = frechet_distance(a, b)
             protocol["domain"] = describe(opts.domain_weights)
-        else:
-            out["warnings"].append("domain FVD not computed: no --domain-weights given (train one with "
-                                   "`sonosynth evaluate-downstream domain-net`); the standard FVD above is unaffected")
     if "lpips" in m and opts.pairs:
         out["perceptual"] = _perceptual(thumbs, opts)
+        if not out["perceptual"]["available"]:
+            out["warnings"].append(f"LPIPS not computed: {out['perceptual']['reason']}")
     out["distribution"] = dist
     out["protocol"] = protocol
     out["_thumbs"] = thumbs
     return out
+
+
+def _stack(parts: list[np.ndarray]) -> np.ndarray:
+    """The rows of per-clip feature arrays as one array (none when no clip gave any)."""
+    return np.concatenate(parts) if parts else np.zeros((0, 0))
+
+
+def _enough(metric: str, unit: str, real: np.ndarray, fake: np.ndarray, warnings: list, hint: str) -> bool:
+    """Whether both sides have the samples a distribution metric needs; if not, the metric is left out with a
+    note, as any unavailable metric is, and the paired scores still stand."""
+    if min(len(real), len(fake)) >= MIN_SAMPLES:
+        return True
+    warnings.append(f"{metric} not computed: it needs at least {MIN_SAMPLES} {unit} on each side, "
+                    f"got {len(real)} real and {len(fake)} fake ({hint})")
+    return False
 
 
 def _perceptual(thumbs, opts) -> dict:
