@@ -233,3 +233,14 @@ def test_evaluate_scores_the_warping_error_of_frames_too_small_for_opencvs_flow(
 @pytest.mark.parametrize("names", [",", " , ,", ""])
 def test_evaluate_refuses_metrics_naming_none(cli, pair, tmp_path, names):
     _assert_one_line_refusal(_evaluate(cli, pair, tmp_path / "report", "--metrics", names), tmp_path / "report", "no metrics")
+
+
+def test_evaluate_prints_valid_json_when_a_pair_is_identical(tmp_path):
+    """PSNR of identical clips is infinite; the summary line on stdout must still be JSON a script can read."""
+    frames = _grey((3, 40, 48), 0)
+    np.savez(tmp_path / "real.npz", frames=frames)
+    np.savez(tmp_path / "fake.npz", frames=frames)
+    r = _evaluate(_cli, tmp_path, tmp_path / "report", "--metrics", "ssim,psnr")
+    assert r.returncode == 0, r.stderr
+    line = json.loads(r.stdout.strip().splitlines()[-1], parse_constant=lambda c: pytest.fail(f"bare {c} on stdout"))
+    assert line["ssim"] == 1.0

@@ -55,7 +55,10 @@ def evaluate(
     summary = dict(results.get("distribution", {}))
     if "paired" in results:
         summary.update({k: round(v["mean"], 4) for k, v in results["paired"]["summary"].items()})
-    typer.echo(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in summary.items()}))
+    from ..metrics.report import _clean
+
+    # valid JSON on stdout: a score that is not finite (PSNR of identical clips) is written as a string, as in the report
+    typer.echo(json.dumps(_clean({k: (round(v, 4) if isinstance(v, float) else v) for k, v in summary.items()})))
     for w in results.get("warnings", []):
         typer.echo(f"warning: {w}", err=True)
     typer.echo(f"report: {out / 'index.html'}", err=True)
