@@ -117,3 +117,50 @@ def test_convert_subprocess_refuses_to_overwrite(tmp_path):
                        capture_output=True, text=True, timeout=60)
     _check_one_line(r.returncode, r.stderr, "existing output")
     assert "exists" in r.stderr and target.read_bytes() == b"precious"
+
+
+def _cut_cfd_clip(folder: Path) -> Path:
+    """An 80-frame colour-Doppler .mp4 as `sonosynth overlay` makes it, cut to its first 60 % of bytes: more than
+    one 32-frame chunk decodes, so the output is being written when a check after decoding refuses it."""
+    import numpy as np
+
+    from sonosynth.clip import Clip
+    from sonosynth.io import write_clip
+    from sonosynth.synth.overlay import paint_cfd
+
+    base = np.random.default_rng(2).gamma(2.0, 35.0, (48, 56)).clip(0, 255)
+    grey = np.stack([np.roll(base, t % 4, axis=1) for t in range(80)]).astype(np.uint8)
+    cfd, _, _ = paint_cfd(grey, seed=7, fps=25.0)
+    whole = write_clip(Clip(cfd, fps=25.0), folder / "cfd.mp4")
+    cut = folder / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.6)])
+    return cut
+
+
+@pytest.mark.parametrize("caught", ["at opening", "after decoding"])
+def test_translate_streams_no_cut_video_into_an_output(tmp_path, capsys, monkeypatch, tiny_weights, caught):
+    """The streaming reader refuses a cut video as read_clip does; the output's temporary file goes too."""
+    if caught == "after decoding":  # skip the packet check, so the refusal comes mid-stream, with the output open
+        from sonosynth.io.stream import VideoStream
+
+        monkeypatch.setattr(VideoStream, "_check_packets", lambda self, container, stream: None)
+    cut = _cut_cfd_clip(tmp_path)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with pytest.raises(SystemExit) as exc:
+        main(["--quiet", "translate", str(cut), "-o", str(out_dir / "o.mp4"), "--weights", str(tiny_weights)])
+    err = capsys.readouterr().err
+    _check_one_line(exc.value.code, err, caught)
+    assert "truncated" in err
+    assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("ext", [".gif", ".mp4", ".mkv"])
+def test_convert_refuses_an_fps_the_output_cannot_store(tmp_path, capsys, ext):
+    import numpy as np
+
+    np.savez(tmp_path / "slow.npz", frames=np.zeros((3, 8, 8), np.uint8), fps=np.float64(1e-6))
+    with pytest.raises(SystemExit) as exc:
+        main(["--quiet", "convert", str(tmp_path / "slow.npz"), str(tmp_path / f"out{ext}")])
+    _check_one_line(exc.value.code, capsys.readouterr().err, ext)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["slow.npz"]

@@ -116,3 +116,123 @@ def test_avi_mjpeg_greyscale_within_codec_tolerance(tmp_path):
     clip = read_clip(tmp_path / "c.avi")
     assert clip.frames.shape == (5, 48, 64) and clip.fps == pytest.approx(15.0)
     assert np.abs(clip.frames.astype(int) - frames).mean() < 2
+
+
+def _video(path, n=30, fps=25):
+    """A real `n`-frame video: the project's writers for .mp4, .mkv, .gif; PyAV for .avi (MPEG-4), .mpeg (MPEG-PS)."""
+    import av
+
+    base = np.random.default_rng(3).integers(0, 256, (48, 64), np.uint8)
+    frames = np.stack([np.roll(base, 2 * t, axis=1) for t in range(n)])
+    if path.suffix in (".mp4", ".mkv", ".gif"):
+        write_clip(Clip(frames, fps=fps), path)
+        return path
+    with av.open(str(path), "w", format="mpeg" if path.suffix == ".mpeg" else "avi") as out:
+        s = out.add_stream("mpeg2video" if path.suffix == ".mpeg" else "mpeg4", rate=fps)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+        for f in frames:
+            for p in s.encode(av.VideoFrame.from_ndarray(f, format="gray")):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    return path
+
+
+def _cut(path, keep):
+    """The first `keep` fraction of the file's bytes, as an interrupted download or copy leaves it."""
+    cut = path.with_name(f"cut_{path.name}")
+    data = path.read_bytes()
+    cut.write_bytes(data[: int(len(data) * keep)])
+    return cut
+
+
+def _stream_all(path, size=8) -> list[int]:
+    """Chunk lengths the streaming reader hands out, as `translate` consumes them."""
+    from sonosynth.io.stream import VideoStream
+
+    return [len(chunk) for chunk in VideoStream(path).chunks(size)]
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".mkv", ".avi", ".gif", ".mpeg"])
+def test_cut_video_is_refused_by_the_whole_and_the_streaming_reader(tmp_path, ext):
+    whole = _video(tmp_path / f"v{ext}")
+    assert read_clip(whole).n_frames == 30 and sum(_stream_all(whole)) == 30
+    cut = _cut(whole, 0.6)
+    with pytest.raises(UnreadableInput, match="truncated"):
+        read_clip(cut)
+    with pytest.raises(UnreadableInput, match="truncated"):
+        _stream_all(cut)
+
+
+def test_stream_checks_the_decoded_frames_before_the_last_chunk(tmp_path, monkeypatch):
+    """Without the check at opening (packets), the decoded frames are checked: the last chunk is withheld."""
+    import av
+
+    from sonosynth.io.stream import VideoStream
+
+    cut = _cut(_video(tmp_path / "v.mkv"), 0.6)
+    with av.open(str(cut)) as c:
+        decodable = sum(1 for _ in c.decode(video=0))
+    monkeypatch.setattr(VideoStream, "_check_packets", lambda self, container, stream: None)
+    handed: list[int] = []
+    with pytest.raises(UnreadableInput, match="truncated"):
+        for chunk in VideoStream(cut).chunks(4):
+            handed.append(len(chunk))
+    assert 0 < decodable - sum(handed) <= 4
+
+
+def test_real_mpeg_program_streams_are_whole_and_a_cut_one_is_refused(shared_data, tmp_path):
+    """MPEG-PS states no length: a cut file is told by its last packet running past the end of the file."""
+    from sonosynth.io.video import check_file_end
+
+    files = sorted((shared_data / "lung").glob("*.mpeg"))
+    assert len(files) == 24
+    for path in files:
+        check_file_end(path, "mpeg")  # raises on a false alarm
+    source = tmp_path / "clip.mpeg"
+    source.write_bytes((shared_data / "lung" / "convex_Reg_pat2Image_134138.mpeg").read_bytes())
+    with pytest.raises(UnreadableInput, match="truncated"):
+        read_clip(_cut(source, 0.3))
+
+
+def test_one_frame_gif_without_a_delay_is_a_still(tmp_path):
+    """FFmpeg's rate guess for a GIF is its 1/100 s clock (100 fps); a still reads at a nominal 1 fps."""
+    frame = Image.fromarray(np.arange(48, dtype=np.uint8).reshape(6, 8))
+    frame.save(tmp_path / "still.gif")
+    frame.save(tmp_path / "timed.gif", duration=40)
+    assert read_clip(tmp_path / "still.gif").fps == 1.0
+    assert read_clip(tmp_path / "timed.gif").fps == pytest.approx(25.0)
+
+
+@pytest.mark.parametrize("grey_first", [True, False], ids=["grey-first", "colour-first"])
+def test_folder_of_grey_and_colour_frames_reads_as_colour_in_either_order(tmp_path, grey_first):
+    grey = np.arange(48, dtype=np.uint8).reshape(6, 8)
+    colour = np.zeros((6, 8, 3), np.uint8)
+    colour[..., 0] = 200
+    frames = [grey, colour] if grey_first else [colour, grey]
+    for i, f in enumerate(frames, start=1):
+        Image.fromarray(f).save(tmp_path / f"frame{i}.png")
+    clip = read_clip(tmp_path)
+    assert clip.frames.shape == (2, 6, 8, 3)
+    np.testing.assert_array_equal(clip.frames[0 if grey_first else 1], np.repeat(grey[..., None], 3, axis=-1))
+    np.testing.assert_array_equal(clip.frames[1 if grey_first else 0], colour)
+
+
+def test_folder_whose_colour_frames_are_grey_reads_as_grey(tmp_path):
+    grey = np.arange(48, dtype=np.uint8).reshape(6, 8)
+    Image.fromarray(grey).save(tmp_path / "frame1.png")
+    Image.fromarray(np.repeat(grey[..., None] + 1, 3, axis=-1)).save(tmp_path / "frame2.png")  # RGB, R = G = B
+    clip = read_clip(tmp_path)
+    np.testing.assert_array_equal(clip.frames, np.stack([grey, grey + 1]))
+
+
+@pytest.mark.parametrize("fps", [np.nan, np.inf, -5.0, 0.0, "abc", [10.0, 20.0]], ids=str)
+def test_npz_with_an_absurd_fps_is_refused_not_replaced(tmp_path, fps):
+    np.savez(tmp_path / "c.npz", frames=np.zeros((2, 4, 4), np.uint8), fps=np.asarray(fps))
+    with pytest.raises(UnreadableInput, match="'fps' must be"):
+        read_clip(tmp_path / "c.npz")
+
+
+def test_npz_with_a_slow_but_real_fps_keeps_it(tmp_path):
+    np.savez(tmp_path / "c.npz", frames=np.zeros((2, 4, 4), np.uint8), fps=np.float64(1e-6))
+    assert read_clip(tmp_path / "c.npz").fps == 1e-6

@@ -155,3 +155,64 @@ def test_every_bundled_pydicom_file_reads_or_fails_cleanly(pydicom_file, capfd):
         read += 1
     assert read >= 55
     assert capfd.readouterr().err == ""  # pydicom's warnings and log lines are kept off the terminal
+
+
+def _spoil(path):
+    """Placeholders written as valid numbers become text in the file's bytes (pydicom refuses to write such values)."""
+    path.write_bytes(path.read_bytes().replace(b"7.25E3", b"abc   ").replace(b"+7250", b"x    "))
+    return path
+
+
+@pytest.mark.parametrize("attrs, fps", [
+    ({"FrameTime": 40, "PixelSpacing": ["0.1"]}, 25.0),  # one value where two belong
+    ({"FrameTime": 40, "PixelSpacing": ["7.25E3", "0.1"]}, 25.0),
+    ({"FrameTimeVector": ["0", "7.25E3", "40"]}, 30.0),
+    ({"FrameTime": "7.25E3", "CineRate": 12}, 12.0),
+    ({"CineRate": "+7250", "RecommendedDisplayFrameRate": 15}, 15.0),
+    ({"RecommendedDisplayFrameRate": "+7250"}, 30.0),
+], ids=["spacing-one-value", "spacing-text", "frame-time-vector-text", "frame-time-text", "cine-rate-text",
+        "display-rate-text"])
+def test_unreadable_optional_attributes_fall_back_as_if_missing(tmp_path, attrs, fps):
+    px = np.arange(3 * 4 * 5, dtype=np.uint8).reshape(3, 4, 5)
+    clip = read_clip(_spoil(_mono(tmp_path, px, **attrs)))
+    np.testing.assert_array_equal(clip.frames, px)
+    assert clip.fps == pytest.approx(fps) and clip.spacing is None
+
+
+def test_unreadable_window_falls_back_to_min_max(tmp_path):
+    px = np.array([[[1000, 3000], [5000, 5000]]], np.uint16)
+    clip = read_clip(_spoil(_mono(tmp_path, px, WindowCenter="7.25E3", WindowWidth=2000)))
+    np.testing.assert_array_equal(clip.frames, [[[0, 128], [255, 255]]])
+
+
+@pytest.mark.parametrize("name", ["JPEG-lossy.dcm", "JPEG2000-embedded-sequence-delimiter.dcm", "SC_rgb_rle_2frame.dcm"])
+def test_decoder_failures_read_as_one_line_with_each_decoders_reason(pydicom_file, tmp_path, name):
+    path = pydicom_file(name)
+    if name == "SC_rgb_rle_2frame.dcm":  # damaged: 200 bytes in the middle of its pixel data flipped
+        data = bytearray(path.read_bytes())
+        mid = len(data) // 2
+        data[mid:mid + 200] = bytes(b ^ 0x5A for b in data[mid:mid + 200])
+        path = tmp_path / name
+        path.write_bytes(data)
+    with pytest.raises(UnreadableInput) as err:
+        read_clip(path)
+    message = str(err.value)
+    assert "\n" not in message and "  " not in message
+    assert "cannot decode pixel data" in message and "pylibjpeg: " in message
+
+
+@pytest.mark.parametrize("name, keep", [("examples_ybr_color.dcm", 0.5), ("SC_rgb_rle_2frame.dcm", 0.9),
+                                        ("JPEGLSNearLossless_16.dcm", 0.5)])
+def test_cut_compressed_dicom_says_truncated(pydicom_file, tmp_path, name, keep):
+    """Cut inside the encapsulated pixel data (the first two) or inside a header element (the last)."""
+    data = pydicom_file(name).read_bytes()
+    (tmp_path / name).write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(UnreadableInput, match="truncated: the file ends inside"):
+        read_clip(tmp_path / name)
+
+
+def test_dicom_without_pixel_data_is_not_called_truncated():
+    from pathlib import Path
+
+    with pytest.raises(UnreadableInput, match="no pixel data"):
+        read_clip(Path(__file__).resolve().parent / "bad_inputs" / "dicom_no_pixel_data.dcm")

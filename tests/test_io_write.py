@@ -178,3 +178,19 @@ def test_dicom_output_has_every_required_attribute(tmp_path):
     missing = [name for name in US_MULTIFRAME_REQUIRED if name not in ds]
     assert missing == []
     assert ds.PlanarConfiguration == 0 and ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
+
+
+@pytest.mark.parametrize("ext, fps", [(".mp4", 1e-6), (".mkv", 1e-6), (".gif", 1e-6), (".mp4", 2500.0), (".mkv", 1e5)])
+def test_fps_a_format_cannot_store_is_refused_not_changed(tmp_path, ext, fps):
+    """Unchecked, 1e-6 fps was stored as 24, 1e5 read back as 30000, a 4-frame H.264 clip at 2500 fps lost a frame,
+    and the GIF writer crashed."""
+    with pytest.raises(BadOption, match="cannot store"):
+        write_clip(Clip(GREY, fps=fps), tmp_path / f"c{ext}")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("ext, fps", [(".npz", 1e-6), (".dcm", 1e-6), (".mp4", 0.01), (".mkv", 0.01), (".gif", 0.01),
+                                      (".mp4", 1000.0), (".mkv", 1000.0)])
+def test_extreme_fps_within_a_format_survive(tmp_path, ext, fps):
+    write_clip(Clip(GREY, fps=fps), tmp_path / f"c{ext}")
+    assert read_clip(tmp_path / f"c{ext}").fps == pytest.approx(fps, rel=1e-6)

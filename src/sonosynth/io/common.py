@@ -1,11 +1,12 @@
 """Helpers shared by the readers: size guards, greyscale detection, windowing to uint8."""
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
 
-from ..errors import UnreadableInput
+from ..errors import BadOption, UnreadableInput
 
 #: Largest decoded clip we accept, in bytes (override with SONOSYNTH_MAX_BYTES).
 DEFAULT_MAX_BYTES = 8 * 1024**3
@@ -20,6 +21,24 @@ def max_bytes() -> int:
         return int(os.environ.get("SONOSYNTH_MAX_BYTES", DEFAULT_MAX_BYTES))
     except ValueError:
         return DEFAULT_MAX_BYTES
+
+
+def describe(error: BaseException) -> str:
+    """A library's exception as "Type: message" on one line: pydicom, for one, lists each decoder's failure on a
+    line of its own, and the CLI promises one line per problem."""
+    lines = [" ".join(line.split()) for line in str(error).splitlines()]
+    text = ""
+    for line in filter(None, lines):
+        text += ("" if not text else " " if text.endswith(":") else "; ") + line
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def check_fps_range(fps: float, fmt: str, lowest: float, highest: float = math.inf) -> None:
+    """BadOption when a `fmt` file cannot store `fps`: its writer would fail, or quietly store another rate."""
+    if lowest <= fps <= highest:
+        return
+    held = f"{lowest:g} to {highest:g} fps" if highest < math.inf else f"{lowest:g} fps or more"
+    raise BadOption(f"a {fmt} file cannot store {fps:g} fps (it holds {held}); write .npz or .dcm to keep this rate")
 
 
 def check_size(path, frames: int, height: int, width: int, channels: int = 1, bytes_per_sample: int = 1) -> None:

@@ -6,6 +6,7 @@ inverted, 16-bit windowed to 8 bits. Only non-identifying attributes reach `Clip
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from ..clip import Clip
 from ..errors import UnreadableInput
-from .common import check_size, maybe_grey, window_to_uint8
+from .common import check_size, describe, maybe_grey, window_to_uint8
 
 #: Attributes copied into Clip.source: device and encoding facts, nothing about the patient or visit.
 SAFE_ATTRIBUTES = (
@@ -25,6 +26,36 @@ _LOSSY_SYNTAXES = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.
 
 
 def _open(path: Path):
+    """The parsed dataset; UnreadableInput for garbage, and for a cut file that lost its pixel data."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = _parse(path)
+    if "PixelData" not in ds:
+        where = _cut_inside(ds, [str(w.message) for w in caught])
+        if where:
+            raise UnreadableInput(f"{path}: truncated: the file ends inside {where}")
+    return ds
+
+
+def _cut_inside(ds, warned: list[str]) -> str | None:
+    """What a cut file ends inside, from pydicom's own account (None when nothing shows a cut).
+
+    pydicom reads a cut file without raising: an element of undefined length (encapsulated pixel
+    data, a sequence) that meets the end of the file makes it warn and drop every element; an
+    element of stated length is kept with fewer bytes than it states.
+    """
+    if any(w.startswith("End of file reached before delimiter") for w in warned):
+        return "its compressed pixel data (or a sequence)"
+    if not ds.keys():
+        return None
+    last = ds.get_item(list(ds.keys())[-1])  # still raw: the bytes as read
+    value, length = getattr(last, "value", None), getattr(last, "length", None)
+    if isinstance(value, bytes) and isinstance(length, int) and length != 0xFFFFFFFF and len(value) < length:
+        return f"element {last.tag}, which states {length} bytes but has {len(value)}"
+    return None
+
+
+def _parse(path: Path):
     import pydicom
     from pydicom.errors import InvalidDicomError
 
@@ -39,7 +70,7 @@ def _open(path: Path):
     except UnreadableInput:
         raise
     except Exception as e:  # pydicom raises many kinds on garbage
-        raise UnreadableInput(f"{path}: not a readable DICOM file ({type(e).__name__}: {e})") from None
+        raise UnreadableInput(f"{path}: not a readable DICOM file ({describe(e)})") from None
 
 
 def _int(ds, name: str, default: int) -> int:
@@ -50,41 +81,45 @@ def _int(ds, name: str, default: int) -> int:
         raise UnreadableInput(f"invalid {name} value {ds.get(name)!r}") from None
 
 
-def _first(value) -> float | None:
-    """First number of a possibly multi-valued attribute, or None."""
-    if value is not None and not isinstance(value, (str, bytes, int, float)):
-        value = value[0] if len(value) else None
+def _numbers(ds, name: str) -> list[float]:
+    """Every value of an optional numeric attribute (timing, spacing, window), or [] when it is absent or any
+    value is not a finite number: such metadata is then ignored, as if missing, rather than refusing the image."""
     try:
-        return None if value in (None, "") else float(value)
+        value = ds.get(name)
+        if value is None or value == "":
+            return []
+        numbers = [float(v) for v in ([value] if isinstance(value, (str, bytes, int, float)) else value)]
     except (TypeError, ValueError):
-        return None
+        return []
+    return numbers if all(math.isfinite(v) for v in numbers) else []
+
+
+def _number(ds, name: str) -> float | None:
+    """The first value of an optional numeric attribute, or None (see `_numbers`)."""
+    return next(iter(_numbers(ds, name)), None)
 
 
 def _fps(ds) -> float | None:
     """Frame Time (ms), else Cine Rate, else Recommended Display Frame Rate, else mean Frame Time Vector."""
-    ft = _first(ds.get("FrameTime"))
+    ft = _number(ds, "FrameTime")
     if ft and ft > 0:
         return 1000.0 / ft
     for name in ("CineRate", "RecommendedDisplayFrameRate"):
-        r = _first(ds.get(name))
+        r = _number(ds, name)
         if r and r > 0:
             return r
-    ftv = ds.get("FrameTimeVector")
-    if ftv:
-        vals = [float(v) for v in list(ftv)[1:] if float(v) > 0]
-        if vals:
-            return 1000.0 / (sum(vals) / len(vals))
-    return None
+    steps = [v for v in _numbers(ds, "FrameTimeVector")[1:] if v > 0]
+    return 1000.0 / (sum(steps) / len(steps)) if steps else None
 
 
 def _spacing(ds) -> tuple[float, float] | None:
     """(row, col) mm from Pixel Spacing, else from the first ultrasound region in centimetres."""
-    ps = ds.get("PixelSpacing")
-    if ps and len(ps) == 2 and float(ps[0]) > 0:
-        return float(ps[0]), float(ps[1])
+    ps = _numbers(ds, "PixelSpacing")
+    if len(ps) == 2 and ps[0] > 0 and ps[1] > 0:
+        return ps[0], ps[1]
     for region in ds.get("SequenceOfUltrasoundRegions", []) or []:
         if region.get("PhysicalUnitsXDirection") == 3 and region.get("PhysicalUnitsYDirection") == 3:
-            dx, dy = abs(float(region.get("PhysicalDeltaX", 0))), abs(float(region.get("PhysicalDeltaY", 0)))
+            dx, dy = abs(_number(region, "PhysicalDeltaX") or 0.0), abs(_number(region, "PhysicalDeltaY") or 0.0)
             if dx > 0 and dy > 0:
                 return dy * 10.0, dx * 10.0
     return None
@@ -138,7 +173,7 @@ def _read(path: Path) -> Clip:
         have = len(ds.PixelData)
         if have < need:
             raise UnreadableInput(f"{path}: pixel data holds {have} bytes but the header declares {need} ({n} frames of {rows}x{cols})")
-    frames = _decode_frames(ds, dec, path, n)
+    frames = _decode_frames(ds, dec, path, n, bits)
     fps = _fps(ds) or (30.0 if n > 1 else 1.0)
     source = {"path": str(path), "format": "dicom", "TransferSyntaxUID": str(tsyntax), "TransferSyntax": tsyntax.name, "lossy": str(tsyntax) in _LOSSY_SYNTAXES}
     for name in SAFE_ATTRIBUTES:
@@ -150,7 +185,7 @@ def _read(path: Path) -> Clip:
     return Clip(maybe_grey(frames, source["lossy"]), fps=fps, spacing=_spacing(ds), source=source)
 
 
-def _decode_frames(ds, dec, path: Path, n: int) -> np.ndarray:
+def _decode_frames(ds, dec, path: Path, n: int, bits: int) -> np.ndarray:
     """Decode frame by frame into one preallocated array, converting each frame to display space."""
     from pydicom.pixels import apply_color_lut, convert_color_space
 
@@ -175,16 +210,14 @@ def _decode_frames(ds, dec, path: Path, n: int) -> np.ndarray:
     except MemoryError:
         raise
     except Exception as e:
-        raise UnreadableInput(f"{path}: cannot decode pixel data ({type(e).__name__}: {e})") from None
+        raise UnreadableInput(f"{path}: cannot decode pixel data ({describe(e)})") from None
     if out is None:
         raise UnreadableInput(f"{path}: DICOM file has no frames")
-    if int(ds.get("BitsAllocated", 8)) == 1:
+    if bits == 1:
         out = out.astype(np.uint8) * 255  # 1-bit (segmentation-like) images: 0 and 1 are black and white
     elif out.dtype != np.uint8:
-        if out.ndim == 3 and "WindowCenter" in ds and "WindowWidth" in ds:
-            out = window_to_uint8(out, _first(ds.WindowCenter), _first(ds.WindowWidth))
-        else:
-            out = window_to_uint8(out)
+        window = (_number(ds, "WindowCenter"), _number(ds, "WindowWidth")) if out.ndim == 3 else ()
+        out = window_to_uint8(out, *window)  # no (readable) window: min-max over the clip
     if photometric == "MONOCHROME1":
         out = 255 - out
     return out

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..clip import Clip
 from ..errors import BadOption, UnreadableInput
-from .common import check_size, maybe_grey, window_to_uint8
+from .common import check_size, describe, maybe_grey, window_to_uint8
 from .detect import IMAGE_EXT
 
 _LOSSY_FORMATS = {"JPEG", "MPO", "WEBP"}
@@ -36,7 +36,7 @@ def _load(path: Path) -> tuple[np.ndarray, bool]:
     except MemoryError:
         raise
     except Exception as e:
-        raise UnreadableInput(f"{path}: not a readable image ({type(e).__name__}: {e})") from None
+        raise UnreadableInput(f"{path}: not a readable image ({describe(e)})") from None
     return np.array(arr, np.uint8), lossy
 
 
@@ -58,6 +58,8 @@ def numbered_frames(folder: Path) -> list[Path]:
 
 
 def read_frame_folder(folder: Path) -> Clip:
+    """Numbered stills as one clip: RGB when any frame is, greyscale frames then repeated into three channels
+    (whatever their order), and back to greyscale at the end when every colour frame turns out grey."""
     from ..progress import progress
 
     files = numbered_frames(folder)
@@ -67,13 +69,17 @@ def read_frame_folder(folder: Path) -> Clip:
     out[0] = first
     for i, p in enumerate(progress(files[1:], desc="reading frames", unit="frame"), start=1):
         arr, lossy_i = _load(p)
-        if arr.ndim != first.ndim and arr.ndim == 2:
-            arr = np.repeat(arr[..., None], 3, axis=-1)
-        if arr.shape != first.shape:
-            raise UnreadableInput(f"{p}: size {arr.shape} differs from the first frame's {first.shape}")
-        out[i] = arr
+        if arr.shape[:2] != first.shape[:2]:
+            raise UnreadableInput(f"{p}: size {arr.shape[:2]} differs from the first frame's {first.shape[:2]}")
+        if arr.ndim > out.ndim - 1:
+            out = _grey_to_rgb(out)  # the first colour frame: the frames so far become RGB
+        out[i] = arr if arr.ndim == out.ndim - 1 else _grey_to_rgb(arr)
         lossy = lossy or lossy_i
     return Clip(maybe_grey(out, lossy), fps=30.0, source={"path": str(folder), "format": "frames", "lossy": lossy})
+
+
+def _grey_to_rgb(grey: np.ndarray) -> np.ndarray:
+    return np.repeat(grey[..., None], 3, axis=-1)
 
 
 def check_png_frames(n_frames: int) -> None:

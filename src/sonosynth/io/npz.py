@@ -1,6 +1,7 @@
 """NumPy .npz clips: the exact format (array `frames`, uint8 (T,H,W) or (T,H,W,3), scalar `fps`)."""
 from __future__ import annotations
 
+import math
 import zipfile
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import numpy as np
 
 from ..clip import Clip
 from ..errors import UnreadableInput
-from .common import check_size
+from .common import check_size, describe
 
 
 def read_npz(path: Path) -> Clip:
@@ -20,19 +21,32 @@ def read_npz(path: Path) -> Clip:
             if header_shape is not None and len(header_shape) in (3, 4):
                 check_size(path, header_shape[0], header_shape[1], header_shape[2], header_shape[3] if len(header_shape) == 4 else 1)
             frames = z["frames"]
-            fps = float(z["fps"]) if "fps" in z.files and np.asarray(z["fps"]).size == 1 else 30.0
+            fps = _fps(z, path)
             spacing = tuple(float(v) for v in z["spacing"]) if "spacing" in z.files and np.asarray(z["spacing"]).size == 2 else None
     except UnreadableInput:
         raise
     except MemoryError:
         raise
     except Exception as e:
-        raise UnreadableInput(f"{path}: not a readable .npz ({type(e).__name__}: {e})") from None
+        raise UnreadableInput(f"{path}: not a readable .npz ({describe(e)})") from None
     if frames.dtype != np.uint8:
         raise UnreadableInput(f"{path}: 'frames' must be uint8, got {frames.dtype}")
     if not (frames.ndim == 3 or (frames.ndim == 4 and frames.shape[-1] == 3)):
         raise UnreadableInput(f"{path}: 'frames' must be (T,H,W) or (T,H,W,3), got shape {frames.shape}")
     return Clip(frames, fps=fps, spacing=spacing, source={"path": str(path), "format": "npz", "lossy": False})
+
+
+def _fps(z, path: Path) -> float:
+    """The stored frame rate (30 when there is none); UnreadableInput unless it is one positive, finite number,
+    rather than a rate quietly made up for it."""
+    if "fps" not in z.files:
+        return 30.0
+    value = np.asarray(z["fps"])
+    fps = float(value.item()) if value.size == 1 and value.dtype.kind in "iuf" else math.nan
+    if not (math.isfinite(fps) and fps > 0):
+        shown = repr(value.item()) if value.size == 1 else f"{value.size} values"
+        raise UnreadableInput(f"{path}: 'fps' must be one positive, finite number of frames per second, got {shown}")
+    return fps
 
 
 def _declared_shape(path: Path) -> tuple[int, ...] | None:

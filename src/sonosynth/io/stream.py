@@ -1,6 +1,6 @@
 """Streaming video in and out, for clips too long to hold in memory (translation of long cines).
 
-`open_video_stream` decodes chunk by chunk; `VideoStreamWriter` encodes frame by frame into a
+`VideoStream` decodes chunk by chunk; `VideoStreamWriter` encodes frame by frame into a
 temporary file that is renamed into place only when the whole clip is written.
 """
 from __future__ import annotations
@@ -16,55 +16,77 @@ import numpy as np
 
 from ..errors import BadOption, UnreadableInput
 from .atomic import atomic_path
+from .common import check_fps_range, describe
 from .detect import check_readable, sniff
 
 H264_THREADS = 2  # what x264 chose by itself on a 2-core machine, so files written there before stay as they were
 STREAM_WRITE_FORMATS = {".mp4": ("mp4", "libx264", "yuv420p"), ".mkv": ("matroska", "ffv1", None)}
+#: Frame rates both writers store as given: the rate is a fraction over at most 1001 (below 1/1000 fps it would be 0,
+#: which FFmpeg replaces by 24 fps), and both containers count milliseconds (MP4 in its edit list, Matroska in its
+#: time stamps): above 1000 fps frames share time stamps, and a short H.264 clip loses its last frame.
+VIDEO_FPS_RANGE = (0.001, 1000.0)
 
 
 class VideoStream:
-    """A video file opened for chunked decoding: `fps`, `n_frames` (declared, may be 0), `lossy` and `chunks()`."""
+    """A video file opened for chunked decoding: `fps`, `n_frames` (declared, may be 0), `lossy` and `chunks()`.
+
+    A cut file is refused as `read_video` refuses it, by the same check (`check_complete`): first on
+    the packets, at opening, so that most cut files fail in a second, not after the whole clip has
+    been translated; then on the decoded frames, before the last chunk is handed out.
+    """
 
     def __init__(self, path: str | os.PathLike):
-        import av
-
-        from .video import _GREY_FORMATS, _rate, is_lossy_codec
+        from .video import _GREY_FORMATS, _rate, is_lossy_codec, open_video
 
         self.path = check_readable(path)
         if sniff(self.path) != "video":
             raise UnreadableInput(f"{self.path}: not a video file (streaming reads video only)")
+        container, stream = open_video(self.path)
+        with container:
+            self.fps = _rate(stream)
+            self.n_frames = int(stream.frames or 0)
+            self.lossy = is_lossy_codec(stream.codec_context.name)
+            self._fmt = "gray" if (stream.codec_context.pix_fmt or "") in _GREY_FORMATS else "rgb24"
+            self._check_packets(container, stream)
+
+    def _check_packets(self, container, stream) -> None:
+        """The truncation check on the packets alone: no decoding, so seconds even for a long clip."""
+        from .video import check_complete
+
+        count, last_time = 0, None
         try:
-            self.container = av.open(str(self.path))
-            self.stream = self.container.streams.video[0]
-        except Exception as e:  # noqa: BLE001 - any decoder failure is the file's fault
-            raise UnreadableInput(f"{self.path}: not a readable video ({type(e).__name__}: {e})") from None
-        self.stream.thread_type = "AUTO"
-        self.fps = _rate(self.stream)
-        self.n_frames = int(self.stream.frames or 0)
-        self.lossy = is_lossy_codec(self.stream.codec_context.name)
-        self._fmt = "gray" if (self.stream.codec_context.pix_fmt or "") in _GREY_FORMATS else "rgb24"
+            for packet in container.demux(stream):
+                if packet.size or packet.pts is not None:  # not the demuxer's closing empty packet
+                    count += 1
+                if packet.pts is not None:
+                    last_time = max(float(packet.pts * packet.time_base), last_time or float("-inf"))
+        except Exception as e:  # noqa: BLE001 - any demuxer failure is the file's fault
+            raise UnreadableInput(f"{self.path}: corrupt video data after {count} packets ({describe(e)})") from None
+        check_complete(self.path, container, count, last_time, self.fps, self.n_frames)
 
     def chunks(self, size: int = 32) -> Iterator[np.ndarray]:
-        """uint8 arrays of up to `size` frames, (n,H,W) or (n,H,W,3) as the file stores them."""
+        """uint8 arrays of up to `size` frames, (n,H,W) or (n,H,W,3) as the file stores them; UnreadableInput in
+        place of the last chunk when the decoded frames stop short of what the container states."""
+        from .video import check_complete, open_video
+
+        container, stream = open_video(self.path)
         buf: list[np.ndarray] = []
-        count = 0
-        try:
-            for frame in self.container.decode(self.stream):
-                buf.append(frame.to_ndarray(format=self._fmt))
-                count += 1
-                if len(buf) == size:
-                    yield np.stack(buf)
-                    buf = []
-        except UnreadableInput:
-            raise
-        except Exception as e:  # noqa: BLE001
-            raise UnreadableInput(f"{self.path}: corrupt video data after {count} frames ({type(e).__name__}: {e})") from None
-        finally:
-            self.container.close()
-        if buf:
-            yield np.stack(buf)
-        if count == 0:
-            raise UnreadableInput(f"{self.path}: no decodable video frames (truncated or corrupt)")
+        count, last_time = 0, None
+        with container:
+            try:
+                for frame in container.decode(stream):
+                    if len(buf) == size:  # handed out once another frame decodes: the last chunk waits for the check
+                        yield np.stack(buf)
+                        buf = []
+                    buf.append(frame.to_ndarray(format=self._fmt))
+                    count += 1
+                    last_time = frame.time if frame.time is not None else last_time
+            except UnreadableInput:
+                raise
+            except Exception as e:  # noqa: BLE001
+                raise UnreadableInput(f"{self.path}: corrupt video data after {count} frames ({describe(e)})") from None
+            check_complete(self.path, container, count, last_time, self.fps, self.n_frames)
+        yield np.stack(buf)
 
 
 @contextlib.contextmanager
@@ -79,6 +101,7 @@ def encoder(path: Path, fps: float, first: np.ndarray, crf: int = 23) -> Iterato
         raise BadOption(f"video output must be {' or '.join(STREAM_WRITE_FORMATS)}, got {ext or 'no extension'}")
     if not 0 <= int(crf) <= 51:
         raise BadOption(f"crf must be between 0 and 51, got {crf}")
+    check_fps_range(fps, ext, *VIDEO_FPS_RANGE)
     fmt, codec, pix_fmt = STREAM_WRITE_FORMATS[ext]
     rgb = first.ndim == 3
     pix_fmt = pix_fmt or ("bgr0" if rgb else "gray")

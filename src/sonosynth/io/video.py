@@ -10,7 +10,7 @@ import numpy as np
 
 from ..clip import Clip
 from ..errors import UnreadableInput
-from .common import check_size, max_bytes, maybe_grey
+from .common import check_fps_range, check_size, describe, max_bytes, maybe_grey
 
 #: Codecs whose decoded pixels are exactly what was encoded.
 LOSSLESS_CODECS = {"ffv1", "gif", "png", "apng", "rawvideo", "huffyuv", "ffvhuff", "utvideo", "qtrle", "rle", "bmp", "magicyuv"}
@@ -19,30 +19,49 @@ LOSSLESS_CODECS = {"ffv1", "gif", "png", "apng", "rawvideo", "huffyuv", "ffvhuff
 def is_lossy_codec(name: str) -> bool:
     """True for codecs that change pixels (H.264, MPEG, ...): readers record it as provenance."""
     return name not in LOSSLESS_CODECS
+
+
 _GREY_FORMATS = {"gray", "gray8", "ya8", "monow", "monob"}
+#: A GIF frame lasts at most 65535/100 s (a 16-bit count of 1/100 s).
+GIF_SLOWEST_FPS = 100 / 65535
 
 
 def _rate(stream) -> float:
-    for r in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+    """The stream's average frame rate, else FFmpeg's guess; a GIF with no stated rate is a still (nominal 1 fps,
+    as for other stills): FFmpeg's guess for it is only the GIF clock, 100 ticks a second."""
+    gif = stream.codec_context.name == "gif"
+    for r in (stream.average_rate,) if gif else (stream.average_rate, stream.guessed_rate, stream.base_rate):
         if r and float(r) > 0 and np.isfinite(float(r)):
             return float(r)
-    return 30.0
+    return 1.0 if gif else 30.0
 
 
-def read_video(path: Path) -> Clip:
+def open_video(path: Path):
+    """(container, first video stream) with decoder threads on; UnreadableInput when FFmpeg cannot open the file,
+    it holds no video, or its last bytes show it was cut (checked before any decoding)."""
     import av
-
-    from ..progress import progress
 
     try:
         container = av.open(str(path))
-    except Exception as e:
-        raise UnreadableInput(f"{path}: not a readable video ({type(e).__name__}: {e})") from None
-    with container:
+    except Exception as e:  # noqa: BLE001 - any demuxer failure is the file's fault
+        raise UnreadableInput(f"{path}: not a readable video ({describe(e)})") from None
+    try:
         if not container.streams.video:
             raise UnreadableInput(f"{path}: has no video stream")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        check_file_end(path, container.format.name)
+    except UnreadableInput:
+        container.close()
+        raise
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"
+    return container, stream
+
+
+def read_video(path: Path) -> Clip:
+    from ..progress import progress
+
+    container, stream = open_video(path)
+    with container:
         ctx = stream.codec_context
         fps = _rate(stream)
         declared = int(stream.frames or 0)
@@ -68,20 +87,27 @@ def read_video(path: Path) -> Clip:
         except MemoryError:
             raise
         except Exception as e:
-            raise UnreadableInput(f"{path}: corrupt video data after {len(frames)} frames ({type(e).__name__}: {e})") from None
+            raise UnreadableInput(f"{path}: corrupt video data after {len(frames)} frames ({describe(e)})") from None
         codec = ctx.name
-        short = _missing_seconds(container, last_time, fps)
-    if not frames:
-        raise UnreadableInput(f"{path}: no decodable video frames (truncated or corrupt)")
-    if short:
-        raise UnreadableInput(f"{path}: truncated: decoding stops {short:.2f} s before the container's stated end")
-    if codec == "gif" and not _gif_complete(path):
-        raise UnreadableInput(f"{path}: truncated GIF (the file stops before its trailer)")
-    if declared and len(frames) < declared:
-        raise UnreadableInput(f"{path}: truncated: the container declares {declared} frames but only {len(frames)} decode")
+        check_complete(path, container, len(frames), last_time, fps, declared)
     lossy = is_lossy_codec(codec)
     data = maybe_grey(frames, lossy)
     return Clip(data, fps=fps, source={"path": str(path), "format": "video", "codec": codec, "lossy": lossy})
+
+
+def check_complete(path: Path, container, count: int, last_time: float | None, fps: float, declared: int) -> None:
+    """UnreadableInput unless `count` frames, the last shown at `last_time` s, are all the container states.
+
+    The one truncation check of the whole-clip reader and the stream: FFmpeg decodes what is there
+    of a cut file without complaint, so a short clip is caught only against the container's word.
+    """
+    if not count:
+        raise UnreadableInput(f"{path}: no decodable video frames (truncated or corrupt)")
+    short = _missing_seconds(container, last_time, fps)
+    if short:
+        raise UnreadableInput(f"{path}: truncated: the video stops {short:.2f} s before the container's stated end")
+    if declared and count < declared:
+        raise UnreadableInput(f"{path}: truncated: the container declares {declared} frames but the file holds only {count}")
 
 
 def _missing_seconds(container, last_time: float | None, fps: float) -> float:
@@ -97,11 +123,58 @@ def _missing_seconds(container, last_time: float | None, fps: float) -> float:
     return missing if missing > 2.0 / fps + 0.02 * container.duration / 1e6 else 0.0
 
 
+def check_file_end(path: Path, container_format: str) -> None:
+    """Cut files that FFmpeg decodes without complaint and whose container states no length, told by their
+    last bytes: a GIF must end with its trailer, an MPEG program stream with a whole packet."""
+    if container_format == "gif" and not _gif_complete(path):
+        raise UnreadableInput(f"{path}: truncated GIF (the file stops before its trailer)")
+    if container_format == "mpeg" and _mpeg_ps_cut(path):
+        raise UnreadableInput(f"{path}: truncated: the file stops inside its last MPEG packet")
+
+
 def _gif_complete(path: Path) -> bool:
     """A GIF ends with the trailer byte 0x3B; FFmpeg happily decodes a partial first frame without it."""
     with open(path, "rb") as fh:
         fh.seek(-1, 2)
         return fh.read(1) == b";"
+
+
+_PS_PACK = b"\x00\x00\x01\xba"
+_PS_END = 0xB9
+
+
+def _mpeg_ps_cut(path: Path, tail: int = 1 << 17) -> bool:
+    """True when an MPEG program stream's last packet runs past the end of the file.
+
+    MPEG-PS keeps no frame count or duration (FFmpeg estimates it from the last time stamps it
+    finds), so a cut file looks complete to the demuxer. Every pack and packet states its length,
+    though: walking from the last pack header, a whole file ends exactly on a packet boundary (or
+    with the end code). Anything unexpected gives no verdict (False), and a cut that happens to
+    fall on a packet boundary is not seen.
+    """
+    with open(path, "rb") as fh:
+        size = fh.seek(0, 2)
+        fh.seek(max(0, size - tail))
+        data = fh.read()
+    pos = data.rfind(_PS_PACK)
+    if pos < 0:
+        return False
+    while len(data) - pos >= 4:
+        if data[pos:pos + 3] != b"\x00\x00\x01" or data[pos + 3] < _PS_END:
+            return False  # not a system start code: a layout we do not know
+        code = data[pos + 3]
+        if code == _PS_END:
+            pos += 4
+        elif code == _PS_PACK[3]:
+            mpeg2 = len(data) - pos > 4 and data[pos + 4] >> 6 == 1
+            if mpeg2 and len(data) - pos < 14:
+                return True
+            pos += 14 + (data[pos + 13] & 7) if mpeg2 else 12
+        elif len(data) - pos < 6:
+            return True
+        else:
+            pos += 6 + int.from_bytes(data[pos + 4:pos + 6], "big")
+    return pos > len(data)  # a few stray bytes after the last packet: no verdict
 
 
 def _encode(clip: Clip, tmp: Path, frames: np.ndarray, crf: int = 23) -> None:
@@ -171,6 +244,7 @@ def write_gif(clip: Clip, tmp: Path) -> None:
     """Animated GIF through Pillow: greyscale is exact, RGB is quantised to 256 colours per frame."""
     from PIL import Image
 
+    check_fps_range(clip.fps, ".gif", GIF_SLOWEST_FPS)
     images = [Image.fromarray(f) for f in clip.frames]
     duration = max(20, int(round(1000.0 / clip.fps / 10.0)) * 10)  # GIF counts in 1/100 s; browsers floor at 20 ms
     images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=duration, loop=0, optimize=False)
