@@ -102,17 +102,8 @@ def test_absurd_size_refused_before_allocating(tmp_path, monkeypatch):
 
 
 def test_avi_mjpeg_greyscale_within_codec_tolerance(tmp_path):
-    import av
-
     frames = np.stack([np.tile(np.linspace(0, 255, 64, dtype=np.uint8), (48, 1))] * 5)
-    with av.open(str(tmp_path / "c.avi"), "w") as out:
-        s = out.add_stream("mjpeg", rate=15)
-        s.width, s.height, s.pix_fmt = 64, 48, "yuvj420p"
-        for f in frames:
-            for p in s.encode(av.VideoFrame.from_ndarray(f, format="gray")):
-                out.mux(p)
-        for p in s.encode():
-            out.mux(p)
+    _pyav_write(tmp_path / "c.avi", frames, "mjpeg", 15, "yuvj420p")
     clip = read_clip(tmp_path / "c.avi")
     assert clip.frames.shape == (5, 48, 64) and clip.fps == pytest.approx(15.0)
     assert np.abs(clip.frames.astype(int) - frames).mean() < 2
@@ -120,16 +111,23 @@ def test_avi_mjpeg_greyscale_within_codec_tolerance(tmp_path):
 
 def _video(path, n=30, fps=25):
     """A real `n`-frame video: the project's writers for .mp4, .mkv, .gif; PyAV for .avi (MPEG-4), .mpeg (MPEG-PS)."""
-    import av
-
     base = np.random.default_rng(3).integers(0, 256, (48, 64), np.uint8)
     frames = np.stack([np.roll(base, 2 * t, axis=1) for t in range(n)])
     if path.suffix in (".mp4", ".mkv", ".gif"):
         write_clip(Clip(frames, fps=fps), path)
         return path
-    with av.open(str(path), "w", format="mpeg" if path.suffix == ".mpeg" else "avi") as out:
-        s = out.add_stream("mpeg2video" if path.suffix == ".mpeg" else "mpeg4", rate=fps)
-        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+    mpeg = path.suffix == ".mpeg"
+    return _pyav_write(path, frames, "mpeg2video" if mpeg else "mpeg4", fps, "yuv420p", "mpeg" if mpeg else "avi")
+
+
+def _pyav_write(path, frames, codec: str, fps, pix_fmt: str, container: str | None = None):
+    """Greyscale `frames` (T,H,W) encoded by PyAV, not by sonosynth's writers: files of other encoders."""
+    import av
+
+    with av.open(str(path), "w", format=container) as out:
+        s = out.add_stream(codec, rate=fps)
+        s.height, s.width = frames.shape[1:]
+        s.pix_fmt = pix_fmt
         for f in frames:
             for p in s.encode(av.VideoFrame.from_ndarray(f, format="gray")):
                 out.mux(p)
