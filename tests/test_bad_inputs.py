@@ -147,8 +147,10 @@ def test_translate_streams_no_cut_video_into_an_output(tmp_path, capsys, monkeyp
     cut = _cut_cfd_clip(tmp_path)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
+    # caught at opening, before the weights load: missing weights would be reported first otherwise
+    weights = tiny_weights if caught == "after decoding" else tmp_path / "not_loaded_yet.safetensors"
     with pytest.raises(SystemExit) as exc:
-        main(["--quiet", "translate", str(cut), "-o", str(out_dir / "o.mp4"), "--weights", str(tiny_weights)])
+        main(["--quiet", "translate", str(cut), "-o", str(out_dir / "o.mp4"), "--weights", str(weights)])
     err = capsys.readouterr().err
     _check_one_line(exc.value.code, err, caught)
     assert "truncated" in err

@@ -33,7 +33,7 @@ def translate_command(
     check_clip_outputs(out, overwrite=overwrite)  # format and place, before any work
     streamable = mask is None and not speckle and out.suffix.lower() in (".mp4", ".mkv")
     if streamable and sniff(check_readable(src)) == "video":
-        n, fps = translate_video_file(src, out, make_translator(), overwrite=overwrite)  # streamed: flat memory
+        n, fps = translate_video_file(src, out, make_translator, overwrite=overwrite)  # streamed: flat memory
         typer.echo(f"wrote {out} ({n} frames, {fps:g} fps)")
         return
     clip = read_clip(src)

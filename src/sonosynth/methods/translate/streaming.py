@@ -3,23 +3,27 @@ from __future__ import annotations
 
 from collections import deque
 from pathlib import Path
+from typing import Callable
 
 from ...clip import Clip
 from .pipeline import Translator, grey_outside
 
 
-def translate_video_file(src: Path, out: Path, translator: Translator, overwrite: bool = False,
-                         chunk: int = 32) -> tuple[int, float]:
+def translate_video_file(src: Path, out: Path, translator: Translator | Callable[[], Translator],
+                         overwrite: bool = False, chunk: int = 32) -> tuple[int, float]:
     """Stream a video file through the translator into an .mp4/.mkv: memory stays flat for any length.
 
     Holes (`rebuild_mask`) are detected chunk by chunk; whether the output is greyscale is decided on the first chunk.
-    Returns (frames written, fps).
+    `translator` may be a function that makes one: it is then called once the input has opened and passed
+    the stream's truncation check, so a cut file is refused before the weights load. Returns (frames written, fps).
     """
     from ...io.stream import VideoStream, VideoStreamWriter
     from ...preprocess.doppler import rebuild_mask
     from ...progress import progress
 
     reader = VideoStream(src)
+    if not isinstance(translator, Translator):
+        translator = translator()
     lossy = reader.lossy
     chunks = iter(reader.chunks(chunk))
     state: dict = {}
