@@ -189,6 +189,8 @@ BAD_TRAINING_SETUPS = {
     "crop the networks cannot halve twice": ("crop: 30\n", None),
     "zero dilation": ("dilations: [2, 0]\n", None),
     "share above 1": ("motion: 1.5\n", None),
+    "learning rate not a number": ("lr: .nan\n", None),  # it reached the optimiser, which stopped with a traceback
+    "infinite learning rate": ("lr: .inf\n", None),  # it trained, and exported weights that were all NaN
     "no clips": ("", "empty"),
     "corrupt clip": ("", "corrupt"),
     "manifest without a file column": ("", "no-column.csv"),
@@ -242,3 +244,81 @@ def test_a_manifest_names_the_training_clips_relative_to_itself(clip_folder, tmp
     run = tmp_path / "from-csv"
     train(TranslateConfig.tiny().override(steps=2), folder / "one.csv", run, quiet=True, accelerator="cpu", devices=1)
     assert (run / "training_clips.txt").read_text() == "clip1.npz\n"
+
+
+@pytest.mark.parametrize("option", [["--accelerator", "tpu"], ["--accelerator", "gpu"], ["--max-minutes", "inf"]])
+def test_options_lightning_cannot_use_get_one_line_and_leave_no_run_folder(option, clip_folder, tmp_path, capsys):
+    """Each used to fail inside Lightning with a traceback, after the run folder was written."""
+    import torch
+
+    from sonosynth.cli import main
+
+    if option[1] == "gpu" and torch.cuda.is_available():
+        pytest.skip("a CUDA GPU is here")
+    run = tmp_path / "run"
+    with pytest.raises(SystemExit) as exc:
+        main(["--quiet", "train", "translate", "--data", str(clip_folder), "--preset", "tiny", *option, "--out", str(run)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2 and len(err) == 1 and err[0].startswith("sonosynth: error: "), err
+    assert not run.exists()
+
+
+def test_yaml_numbers_without_a_dot_are_numbers():
+    """YAML 1.1 reads 2e-4 as text; the config takes it as the number it is (it is the default lr)."""
+    assert TranslateConfig.tiny().override(lr="2e-4", w_adv="0").lr == 2e-4
+
+
+def test_resume_continues_only_the_same_run_and_keeps_its_earlier_logs(clip_folder, tmp_path):
+    cfg = TranslateConfig.tiny()
+    run = tmp_path / "run"
+    train(cfg.override(steps=2), clip_folder, run, quiet=True, accelerator="cpu", devices=1)
+    record = (run / "config.json").read_text(), (run / "training_clips.txt").read_text()
+    with pytest.raises(BadOption, match="differ.*width"):
+        train(cfg.override(width=8), clip_folder, run, resume=True, quiet=True, accelerator="cpu", devices=1)
+    fewer = tmp_path / "fewer"
+    fewer.mkdir()
+    (fewer / "clip0.npz").write_bytes((clip_folder / "clip0.npz").read_bytes())
+    with pytest.raises(BadOption, match="other clips"):
+        train(cfg, fewer, run, resume=True, quiet=True, accelerator="cpu", devices=1)
+    assert ((run / "config.json").read_text(), (run / "training_clips.txt").read_text()) == record
+    train(cfg, clip_folder, run, resume=True, quiet=True, accelerator="cpu", devices=1)  # more steps: allowed
+    logged = [sum(1 for _ in (run / "logs" / v / "metrics.csv").open()) for v in ("version_0", "version_1")]
+    assert min(logged) > 1  # the rows before the resume are still there, beside those after it
+
+
+def test_a_run_stopped_before_its_first_checkpoint_can_start_again(clip_folder, tmp_path):
+    """What a run killed early leaves (setup files, logs, no checkpoint) blocked both a rerun and --resume."""
+    run = tmp_path / "run"
+    (run / "logs" / "version_0").mkdir(parents=True)
+    (run / "logs" / "version_0" / "metrics.csv").write_text("step\n")
+    (run / "previews").mkdir()
+    (run / "config.json").write_text("{}")
+    (run / "training_clips.txt").write_text("clip0.npz\n")
+    with pytest.raises(BadOption, match="before its first checkpoint"):
+        train(TranslateConfig.tiny(), clip_folder, run, resume=True, quiet=True, accelerator="cpu", devices=1)
+    train(TranslateConfig.tiny(), clip_folder, run, quiet=True, accelerator="cpu", devices=1)
+    assert (run / "translate.safetensors").is_file() and "clip2.npz" in (run / "training_clips.txt").read_text()
+
+
+def test_a_run_stopped_by_sigterm_says_so_and_exits_130(clip_folder, tmp_path):
+    """Lightning stops gracefully on SIGTERM; the command used to end with exit code 0 and no word of it."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    run = tmp_path / "run"
+    (tmp_path / "long.yaml").write_text("steps: 100000\nckpt_every: 2\n")
+    exe = Path(sys.executable).parent / "sonosynth"
+    proc = subprocess.Popen([str(exe), "--quiet", "train", "translate", "--data", str(clip_folder), "--preset", "tiny",
+                             "--config", str(tmp_path / "long.yaml"), "--accelerator", "cpu", "--out", str(run)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (run / "checkpoints" / "last.ckpt").is_file() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1].startswith("sonosynth: interrupted: training stopped by a signal after"), err
+    assert "continue with --resume" in err and not (run / "translate.safetensors").exists()

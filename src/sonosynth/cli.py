@@ -8,7 +8,7 @@ import click
 import typer
 
 from .commands import register_all
-from .errors import UserError
+from .errors import Interrupted, UserError
 from .progress import set_quiet
 
 app = typer.Typer(
@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         rc = command.main(args=argv, prog_name="sonosynth", standalone_mode=False)
+    except Interrupted as e:
+        print(f"sonosynth: interrupted: {one_line(e)}", file=sys.stderr)
+        sys.exit(e.exit_code)
     except UserError as e:
         print(f"sonosynth: error: {one_line(e)}", file=sys.stderr)
         sys.exit(2)

@@ -23,3 +23,9 @@ class MissingWeights(UserError):
 
 class MissingDependency(UserError):
     """An optional extra (SimpleITK, lightning, ...) is needed but not installed."""
+
+
+class Interrupted(UserError):
+    """A long command stopped by a signal (SIGTERM, Ctrl-C); the message says what it left. Exit code 130."""
+
+    exit_code = 130

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,14 @@ class TranslateConfig:
         """Types and ranges, checked here so that a bad YAML or model card fails in one line before a run starts."""
         for f in dataclasses.fields(self):
             value, kind = getattr(self, f.name), f.type
-            if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+            if kind == "float" and isinstance(value, str):  # YAML 1.1 reads 2e-4 (no dot) as text
+                try:
+                    value = float(value)
+                except ValueError:
+                    raise BadOption(f"config field {f.name} must be a number, not {value!r}") from None
+            if kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                if not math.isfinite(value):
+                    raise BadOption(f"config field {f.name} must be a finite number, not {value!r}")
                 object.__setattr__(self, f.name, float(value))
             elif kind == "tuple[int, ...]":
                 ok = isinstance(value, tuple) and value and all(type(d) is int and d >= 1 for d in value)

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from ...errors import BadOption, MissingDependency
+from ...errors import BadOption, Interrupted, MissingDependency
 from .config import TranslateConfig
 from .data import ClipBank, EpochSampler, TranslateSamples, epochs_for, list_training_clips
 from .weights import save_weights
@@ -30,20 +30,26 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
 
     from .module import TranslateModule, seed_everything
 
-    if max_minutes is not None and not max_minutes > 0:  # NaN too
-        raise BadOption("--max-minutes must be positive")
+    if max_minutes is not None and not 0 < max_minutes < float("inf"):  # NaN too
+        raise BadOption("--max-minutes must be a positive number of minutes")
+    check_accelerator(accelerator)
     strategy = strategy_for(accelerator, devices, num_nodes)
+    if str(devices) == "-1":  # Lightning's "every device" takes -1 for GPUs only; count them here for any kind
+        devices = device_count(accelerator)
     out = Path(out)
     last = out / "checkpoints" / "last.ckpt"
     first = started_by_hand()
-    if first and out.exists() and any(out.iterdir()) and not resume:
+    if first and out.exists() and any(out.iterdir()) and not resume and not never_checkpointed(out):
         raise BadOption(f"run folder {out} is not empty; pass --resume to continue it or choose another --out")
     if resume and not last.is_file():
-        raise BadOption(f"nothing to resume: {last} does not exist")
+        hint = "; it stopped before its first checkpoint: run again without --resume" if never_checkpointed(out) else ""
+        raise BadOption(f"nothing to resume: {last} does not exist{hint}")
     seed_everything(cfg.seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     paths = list_training_clips(data, exclude)
     bank = ClipBank(paths)  # read before the run folder is made: a bad clip leaves nothing behind
+    if resume and first:
+        check_same_run(out, cfg, bank.names)
     out.mkdir(parents=True, exist_ok=True)
     if first:
         (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
@@ -58,7 +64,8 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
         accelerator=accelerator, devices=devices, num_nodes=num_nodes, strategy=strategy,
         max_epochs=epochs_for(cfg.steps, cfg.ckpt_every), use_distributed_sampler=False,
         max_time={"minutes": max_minutes} if max_minutes else None,
-        default_root_dir=str(out), logger=CSVLogger(str(out), name="logs", version=0), log_every_n_steps=min(10, cfg.ckpt_every),
+        default_root_dir=str(out), logger=CSVLogger(str(out), name="logs", version=log_version(out, resume)),
+        log_every_n_steps=min(10, cfg.ckpt_every),
         callbacks=[ModelCheckpoint(dirpath=str(out / "checkpoints"), every_n_epochs=1, save_last=True, save_top_k=-1,
                                    filename="epoch{epoch:03d}", auto_insert_metric_name=False)],
         # "warn": CUDA has no deterministic backward for some ops (max pooling, bilinear upsampling); on the
@@ -66,7 +73,12 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
         enable_progress_bar=not quiet, enable_model_summary=not quiet, deterministic="warn",
     )
     started = time.time()
-    trainer.fit(module, train_dataloaders=loader, ckpt_path=str(last) if resume else None)
+    try:
+        trainer.fit(module, train_dataloaders=loader, ckpt_path=str(last) if resume else None)
+    except SystemExit:  # Lightning's answer to SIGTERM or Ctrl-C, after its graceful shutdown
+        raise Interrupted(stopped_message(out, trainer)) from None
+    if trainer.interrupted:
+        raise Interrupted(stopped_message(out, trainer))
     weights = out / "translate.safetensors"
     if trainer.global_rank == 0:
         done = trainer.global_step // 2  # two optimiser steps (G and D) per training step
@@ -81,20 +93,73 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
     return weights
 
 
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
+SETUP_FILES = {"config.json", "training_clips.txt", "logs", "previews"}  # what a run writes before its first checkpoint
+RESUMABLE_CHANGES = {"steps", "num_workers"}  # config fields a resumed run may change: neither alters what is learnt
+
+
+def check_accelerator(accelerator: str) -> None:
+    """Refuse an accelerator Lightning cannot use here before anything is written (it would fail inside fit)."""
+    import torch
+
+    if accelerator not in ACCELERATORS:
+        raise BadOption(f"--accelerator must be one of {', '.join(ACCELERATORS)}, not {accelerator!r}")
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise BadOption(f"--accelerator {accelerator}: PyTorch sees no CUDA GPU here (use cpu or auto)")
+    if accelerator == "mps" and not torch.backends.mps.is_available():
+        raise BadOption("--accelerator mps: no Apple GPU here (use cpu or auto)")
+
+
+def device_count(accelerator: str) -> int:
+    import torch
+
+    gpus = accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+    return torch.cuda.device_count() if gpus else 1
+
+
+def never_checkpointed(out: Path) -> bool:
+    """A run folder holding only what a run writes before its first checkpoint (one killed or failed early):
+    a fresh run may start there, and `--resume` has nothing to continue."""
+    if not out.is_dir():
+        return False
+    names = {p.name for p in out.iterdir()}
+    checkpoints = out / "checkpoints"
+    return names <= SETUP_FILES | {"checkpoints"} and not (checkpoints.is_dir() and any(checkpoints.iterdir()))
+
+
+def check_same_run(out: Path, cfg: TranslateConfig, clip_names: list[str]) -> None:
+    """`--resume` continues the run it finds: a changed config (but for `RESUMABLE_CHANGES`) or other
+    training clips would make a different run than the record says, so it is refused before anything is written."""
+    try:
+        saved = TranslateConfig.from_dict(json.loads((out / "config.json").read_text())).to_dict()
+        saved_clips = (out / "training_clips.txt").read_text().split()
+    except (OSError, ValueError) as e:
+        raise BadOption(f"cannot resume {out}: its config.json or training_clips.txt is unreadable ({e})") from None
+    changed = sorted(k for k, v in cfg.to_dict().items() if saved.get(k) != v and k not in RESUMABLE_CHANGES)
+    if changed:
+        raise BadOption(f"--resume continues the run as it was; these config fields differ from {out / 'config.json'}: "
+                        f"{', '.join(changed)} (only {', '.join(sorted(RESUMABLE_CHANGES))} may change)")
+    if saved_clips != list(clip_names):
+        raise BadOption(f"--resume continues the run as it was; --data gives other clips than {out / 'training_clips.txt'}")
+
+
+def stopped_message(out: Path, trainer) -> str:
+    last = out / "checkpoints" / "last.ckpt"
+    where = f"continue with --resume from {last}" if last.is_file() else "no checkpoint yet: run again without --resume"
+    return f"training stopped by a signal after {trainer.global_step // 2} steps; no weights exported; {where}"
+
+
 def strategy_for(accelerator: str, devices: str | int, num_nodes: int) -> str:
     """Lightning's own choice for one process; for several, DDP that lets a backward pass leave parameters
     without a gradient: the discriminator's step leaves the generator's alone, which plain DDP takes for
     a bug and stops on."""
-    import torch
-
     if isinstance(devices, str) and devices not in ("auto", "-1"):
         try:
             devices = len([int(d) for d in devices.split(",") if d.strip()]) if "," in devices else int(devices)
         except ValueError:
             raise BadOption(f"--devices must be a number, a list such as 0,1, -1 or auto, not {devices!r}") from None
     if devices in ("auto", "-1", -1):
-        gpus = accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
-        devices = torch.cuda.device_count() if gpus else 1
+        devices = device_count(accelerator)
     if int(devices) < 1 or num_nodes < 1:
         raise BadOption("--devices and --num-nodes must be at least 1")
     return "ddp_find_unused_parameters_true" if num_nodes > 1 or int(devices) > 1 else "auto"
@@ -133,6 +198,12 @@ def export_checkpoint(ckpt: str | Path, out: str | Path, card: dict | None = Non
     return out
 
 
+def log_version(out: Path, resume: bool) -> int:
+    """A resumed run logs into a folder of its own (logs/version_N): Lightning's CSV logger would start its
+    metrics.csv afresh and lose the rows before the resume. A fresh run is version 0."""
+    return len(list((out / "logs").glob("version_*"))) if resume else 0
+
+
 def plot_losses(out: Path) -> None:
     """Loss curves from the CSV log to `losses.png` (best effort: a plot must not fail a finished run)."""
     try:
@@ -143,7 +214,8 @@ def plot_losses(out: Path) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        rows = list(csv.DictReader((out / "logs" / "version_0" / "metrics.csv").open()))
+        logs = sorted((out / "logs").glob("version_*/metrics.csv"), key=lambda p: int(p.parent.name.split("_")[1]))
+        rows = [row for log in logs for row in csv.DictReader(log.open())]  # a resumed run's logs, in order
         keys = ["hole_l1", "valid_l1", "temporal_l1", "adv_g", "perceptual", "d_loss"]
         fig, axes = plt.subplots(2, 3, figsize=(12, 6))
         for ax, key in zip(axes.flat, keys):
