@@ -11,7 +11,10 @@ from sonosynth.cli import main
                                   ["overlay", "a.npz", "-o", "b.npz", "--seed", "-1"], ["demo", "--seed", "-1"],
                                   ["evaluate-downstream", "domain-net", "-o", "w.safetensors", "--seed", "-3"],
                                   ["evaluate-downstream", "classify", "--seeds", "1,-2", "-o", "r"],
-                                  ["evaluate-downstream", "classify", "--seeds", ",", "-o", "r"]])
+                                  ["evaluate-downstream", "classify", "--seeds", ",", "-o", "r"],
+                                  ["evaluate-downstream", "classify", "--seeds", "1,1", "-o", "r"],  # not two runs
+                                  ["evaluate-downstream", "segment", "--seeds", "1,,2", "-o", "r"],
+                                  ["evaluate-downstream", "classify", "--seeds", "99999999999999999999999", "-o", "r"]])
 def test_usage_errors_are_one_line_and_exit_2(argv, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a mistake caught late would write here, not in the project
     with pytest.raises(SystemExit) as e:
@@ -50,3 +53,18 @@ def test_pytorch_failing_to_allocate_counts_as_out_of_memory():
         torch.empty(2**60, dtype=torch.uint8)
     assert out_of_memory(e.value)
     assert not out_of_memory(RuntimeError("shape mismatch")) and not out_of_memory(ValueError("out of memory"))
+
+
+@pytest.mark.parametrize("case", ["output is a file", "missing weights"])
+def test_demo_refuses_in_one_line_and_makes_no_folder(case, capsys, tmp_path):
+    out = tmp_path / "demo-out"
+    args = ["demo", "-o", str(out)]
+    if case == "output is a file":
+        out.write_text("mine")
+    else:
+        args += ["--weights", str(tmp_path / "nope.safetensors")]
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and len(err.strip().splitlines()) == 1, err
+    assert out.read_text() == "mine" if case == "output is a file" else not out.exists()

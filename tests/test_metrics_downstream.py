@@ -94,3 +94,15 @@ def test_domain_network_file_roundtrip(tmp_path):
     save_file({"x": torch.zeros(2)}, str(bad), metadata={"config": json.dumps(dataclasses.asdict(cfg))})
     with pytest.raises(MissingWeights, match="domain network"):
         domain_features(wins, bad)
+
+
+@pytest.mark.parametrize("table", [b"foo,bar\n1,2\n", b"file,label\n\xff\xfe,regular\n",
+                                   b"file,label\na.mp4,regular\nb.mp4,regular\n", b""])
+def test_a_lung_table_without_clips_of_both_labels_or_columns_is_refused(tmp_path, table):
+    """A table without its columns, not UTF-8, or with one label only (the scores read 1.000 and nan)."""
+    from sonosynth.errors import UnreadableInput
+    from sonosynth.metrics.downstream import load_lung
+
+    (tmp_path / "clips.csv").write_bytes(table)
+    with pytest.raises(UnreadableInput, match="clips.csv"):
+        load_lung(tmp_path, 16)

@@ -322,3 +322,28 @@ def test_a_run_stopped_by_sigterm_says_so_and_exits_130(clip_folder, tmp_path):
     assert proc.returncode == 130, err
     assert err.strip().splitlines()[-1].startswith("sonosynth: interrupted: training stopped by a signal after"), err
     assert "continue with --resume" in err and not (run / "translate.safetensors").exists()
+
+
+@pytest.mark.parametrize("damage", ["no generator weights", "step count not a number", "not a checkpoint"])
+def test_export_refuses_a_checkpoint_it_cannot_turn_into_weights(clip_folder, tmp_path, damage):
+    """Each used to end in a traceback, or in weights that translate then refused."""
+    import torch
+
+    from sonosynth.errors import MissingWeights
+    from sonosynth.methods.translate.train import export_checkpoint
+
+    run = tmp_path / "run"
+    train(TranslateConfig.tiny().override(steps=2), clip_folder, run, quiet=True, accelerator="cpu", devices=1)
+    state = torch.load(str(run / "checkpoints" / "last.ckpt"), map_location="cpu", weights_only=True)
+    if damage == "no generator weights":
+        state["state_dict"] = {k: v for k, v in state["state_dict"].items() if not k.startswith("generator")}
+    elif damage == "step count not a number":
+        state["global_step"] = "many"
+    damaged = tmp_path / "damaged.ckpt"
+    if damage == "not a checkpoint":
+        damaged.write_bytes(b"PK\x03\x04" + bytes(200))
+    else:
+        torch.save(state, damaged)
+    with pytest.raises(MissingWeights, match="not a translation training checkpoint") as e:
+        export_checkpoint(damaged, tmp_path / "w.safetensors")
+    assert "weights_only=False" not in str(e.value) and not (tmp_path / "w.safetensors").exists()

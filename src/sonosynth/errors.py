@@ -1,4 +1,4 @@
-"""Errors a user can cause. The CLI prints their message on one line and exits 2."""
+"""Errors a user can cause. The CLI prints their message on one line and exits 2 (130 for `Interrupted`)."""
 
 
 class UserError(Exception):

@@ -157,13 +157,18 @@ def _preset(cls, name: str):
     return getattr(cls, name)()
 
 
+MAX_SEED = 2**32 - 1  # numpy's and PyTorch's seeds stop here
+
+
 def _seeds(text: str) -> tuple[int, ...]:
+    """Distinct seeds: a seed given twice would count as two independent runs and narrow the interval."""
+    parts = [s.strip() for s in text.split(",")]
     try:
-        seeds = tuple(int(s) for s in text.split(",") if s.strip())
+        seeds = tuple(int(s) for s in parts)
     except ValueError:
         seeds = ()
-    if not seeds or min(seeds) < 0:
-        raise BadOption(f"--seeds must be comma-separated whole numbers, 0 or more, got {text!r}")
+    if not seeds or min(seeds) < 0 or max(seeds) > MAX_SEED or len(set(seeds)) < len(seeds):
+        raise BadOption(f"--seeds must be distinct comma-separated whole numbers from 0 to {MAX_SEED}, got {text!r}")
     return seeds
 
 

@@ -64,10 +64,17 @@ def load_lung(data: Path, size: int) -> tuple[list[str], list[np.ndarray], np.nd
     table = data / "clips.csv"
     if not table.is_file():
         raise UnreadableInput(f"{table}: not found (the lung data folder needs clips.csv)")
-    with open(table, newline="") as f:
-        rows = list(csv.DictReader(f))
+    try:
+        with open(table, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise UnreadableInput(f"{table}: not a UTF-8 CSV table ({type(e).__name__})") from None
+    if not rows or not {"file", "label"} <= set(rows[0]):
+        raise UnreadableInput(f"{table}: needs a header with 'file' and 'label' columns and one row per clip")
     names = [r["file"] for r in rows]
-    labels = np.array([0 if r["label"].strip().lower() == "regular" else 1 for r in rows])
+    labels = np.array([0 if (r["label"] or "").strip().lower() == "regular" else 1 for r in rows])
+    if len(set(labels.tolist())) < 2:
+        raise UnreadableInput(f"{table}: every clip has one label; classifying needs clips of both (regular and pathology)")
     clips = [prepare(read_grey(data / n), size) for n in progress(names, desc="reading lung clips", unit="clip")]
     return names, clips, labels
 

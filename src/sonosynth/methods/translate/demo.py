@@ -35,10 +35,12 @@ def run_demo(out_dir: Path, overwrite: bool = False, weights: str | Path | None 
     from ...synth.overlay import paint_cfd
 
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BadOption(f"output {out_dir} is a file, not a folder")
     if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
         raise BadOption(f"output folder {out_dir} is not empty; pass --overwrite to replace its files")
+    translator = Translator(weights)  # bad weights are refused before the folder is made
     out_dir.mkdir(parents=True, exist_ok=True)
-    translator = Translator(weights)
 
     cine = read_clip(get_testdata_file("examples_ybr_color.dcm"))
     truth = cine.grey()

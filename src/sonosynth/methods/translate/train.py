@@ -11,7 +11,7 @@ from typing import Sequence
 from ...errors import BadOption, Interrupted, MissingDependency
 from .config import TranslateConfig
 from .data import ClipBank, EpochSampler, TranslateSamples, epochs_for, list_training_clips
-from .weights import save_weights
+from .weights import first_line, save_weights
 
 
 def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool = False, exclude: Sequence[str] = (),
@@ -183,16 +183,22 @@ def export_checkpoint(ckpt: str | Path, out: str | Path, card: dict | None = Non
 
     out = check_writable(out, overwrite)
     check_writable(out.with_suffix(".json"), overwrite)  # the model card beside it is an output too
+    from .model import Generator
+
     try:
         state = torch.load(str(ckpt), map_location="cpu", weights_only=True)
         cfg = TranslateConfig.from_dict(state["hyper_parameters"]["cfg"])
+        steps = int(state["global_step"]) // 2  # two optimiser steps (G and D) per training step
+        epochs = int(state["epoch"]) + 1
+        prefix = "generator_ema." if any(k.startswith("generator_ema.") for k in state["state_dict"]) else "generator."
+        gen = {k[len(prefix):]: v.contiguous() for k, v in state["state_dict"].items() if k.startswith(prefix)}
+        Generator(cfg).load_state_dict(gen, strict=True)  # what translate will load: refuse here, not there
     except Exception as e:  # noqa: BLE001 - any failure here is the file's fault
-        raise MissingWeights(f"cannot read training checkpoint {ckpt}: {type(e).__name__}: {e}") from None
-    steps = int(state["global_step"]) // 2  # two optimiser steps (G and D) per training step
+        # torch's own text may advise weights_only=False, which would unpickle whatever the file holds: not shown
+        raise MissingWeights(f"{ckpt} is not a translation training checkpoint sonosynth can export "
+                             f"({type(e).__name__}: {first_line(e)[:160]})") from None
     cfg = cfg.override(steps=steps)
-    prefix = "generator_ema." if any(k.startswith("generator_ema.") for k in state["state_dict"]) else "generator."
-    gen = {k[len(prefix):]: v.contiguous() for k, v in state["state_dict"].items() if k.startswith(prefix)}
-    info = {"steps": steps, "epochs_completed": int(state["epoch"]) + 1, "checkpoint": Path(ckpt).name}
+    info = {"steps": steps, "epochs_completed": epochs, "checkpoint": Path(ckpt).name}
     info.update(card or {})
     save_weights(gen, cfg, out, card=info)
     return out
