@@ -81,3 +81,27 @@ def test_create_analyze_cli_and_bad_input(tmp_path):
                               "--cases", "2"], capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr and not (tmp_path / "s3").exists()
     assert not list(tmp_path.glob(".s3*"))
+
+
+def test_analyze_reads_only_and_never_writes_among_user_files(tmp_path):
+    """analyze leaves the study database, a file at -o and a folder of the user's own files untouched."""
+    write_demo_clips(tmp_path / "real", 2, False)
+    write_demo_clips(tmp_path / "syn", 2, True)
+    study = create_study(tmp_path / "real", tmp_path / "syn", tmp_path / "s", StudyOptions(raters=2))
+    key = (study / "study.sqlite").read_bytes()
+    run = [sys.executable, "-m", "sonosynth.cli", "-q", "study", "analyze", str(study)]
+    (tmp_path / "afile").write_text("mine")
+    clips = sorted(p.name for p in (tmp_path / "real").iterdir())
+    for out, extra in (("afile", []), ("afile", ["--overwrite"]), ("real", []), ("real", ["--overwrite"])):
+        r = subprocess.run(run + ["-o", str(tmp_path / out), *extra], capture_output=True, text=True)
+        assert (r.returncode, r.stderr.count("\n")) == (2, 1) and "Traceback" not in r.stderr, (out, extra, r.stderr)
+    assert (tmp_path / "afile").read_text() == "mine"
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == clips
+    assert subprocess.run(run, capture_output=True).returncode == 0  # default STUDY/report: refreshed each run
+    assert subprocess.run(run, capture_output=True).returncode == 0
+    assert (study / "study.sqlite").read_bytes() == key
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "study.sqlite").touch()
+    r = subprocess.run(run[:-1] + [str(empty)], capture_output=True, text=True)
+    assert r.returncode == 2 and (empty / "study.sqlite").stat().st_size == 0

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import io
+import shutil
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -14,7 +18,7 @@ from scipy import stats
 
 from sonosynth.study import db
 from sonosynth.study.create import StudyOptions, create_study
-from sonosynth.study.loadgen import StudyServer, run_raters, write_demo_clips
+from sonosynth.study.loadgen import StudyServer, free_port, run_raters, write_demo_clips
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +153,39 @@ def test_bad_requests_get_4xx_and_change_nothing(study, server):
     assert cl.post("api/answer", data=good).status_code == 201
     assert cl.post("api/answer", data=good).status_code == 409  # replay: answers are final
     assert count_answers(study) == (before[0] + 1, before[1] + 1)
+
+
+def copy_study(study: Path, dest: Path) -> Path:
+    """A copy of a study that the module's server has open (SQLite's backup, not a file copy)."""
+    shutil.copytree(study / db.MEDIA_DIR, dest / db.MEDIA_DIR)
+    src, dst = db.open_study(study, read_only=True), sqlite3.connect(dest / db.DB_NAME)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return dest
+
+
+def serve_cli(study: Path, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sonosynth.cli", "-q", "study", "serve", str(study), *options],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_serve_refuses_busy_port_unknown_host_and_missing_clips(study, server, tmp_path):
+    """Each is one line and exit 2 before any link is printed; a clip removed while serving is a 404, not a 500."""
+    for options in (["--host", "127.0.0.1", "--port", str(server.port)], ["--host", "nonexistent.invalid"]):
+        r = serve_cli(study, *options)
+        assert (r.returncode, r.stdout, r.stderr.count("\n")) == (2, "", 1), (options, r.stderr)
+        assert "cannot listen" in r.stderr
+    copy = copy_study(study, tmp_path / "copy")
+    _, toks = tokens(copy)
+    with StudyServer(copy, tmp_path / "copy.log") as s:
+        cl = httpx.Client(base_url=f"{s.url}/r/{toks[5]}/")
+        video = cl.get("api/next").json()["video"]
+        (copy / video).unlink()
+        assert cl.get(video).status_code == 404
+    assert "Traceback" not in (tmp_path / "copy.log").read_text()
+    r = serve_cli(copy, "--host", "127.0.0.1", "--port", str(free_port()))
+    assert (r.returncode, r.stdout, r.stderr.count("\n")) == (2, "", 1) and "missing" in r.stderr, r.stderr
 
 
 def test_load_twenty_raters_then_kill_and_restart(study, server, tmp_path):

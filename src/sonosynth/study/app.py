@@ -8,6 +8,7 @@ SQLite connection; writes are short `BEGIN IMMEDIATE` transactions (see db.py).
 from __future__ import annotations
 
 import secrets
+import socket
 from pathlib import Path
 from typing import Iterator
 
@@ -16,6 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from ..errors import BadOption, UnreadableInput
 from . import db
 from .analyze import summarise
 from .guard import BodyLimit, security_headers
@@ -27,8 +29,8 @@ VERDICTS = {"real": False, "synthetic": True}
 
 def create_app(study_dir: str | Path, max_body: int = 16 * 1024) -> FastAPI:
     study = Path(study_dir)
-    db.open_study(study).close()  # fail early, with a clear message, on a non-study folder
     media_dir = study / db.MEDIA_DIR
+    check_media(study)  # fail early, with a clear message, on a non-study or incomplete folder
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     app = FastAPI(title="sonosynth reader study", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(BodyLimit, limit=max_body)
@@ -93,6 +95,8 @@ def create_app(study_dir: str | Path, max_body: int = 16 * 1024) -> FastAPI:
         cur = db.current_case(c, r["id"])
         if cur is None or cur["served_at"] is None or name != f"{cur['media_id']}.mp4":
             raise HTTPException(404, "not found")
+        if not (media_dir / name).is_file():  # removed while serving: a 404, not a 500 with a traceback
+            raise HTTPException(404, "not found")
         resp = FileResponse(media_dir / name, media_type="video/mp4")
         for h in ("etag", "last-modified"):  # the same for every file anyway; say nothing
             if h in resp.headers:
@@ -127,9 +131,38 @@ def create_app(study_dir: str | Path, max_body: int = 16 * 1024) -> FastAPI:
     return app
 
 
+def check_media(study_dir: str | Path) -> None:
+    """Every case's clip must be in STUDY/media, or raters would meet broken cases mid-study."""
+    study = Path(study_dir)
+    conn = db.open_study(study, read_only=True)
+    try:
+        names = [f"{r['media_id']}.mp4" for r in conn.execute("SELECT media_id FROM cases ORDER BY id")]
+    finally:
+        conn.close()
+    missing = [n for n in names if not (study / db.MEDIA_DIR / n).is_file()]
+    if missing:
+        raise UnreadableInput(f"{len(missing)} of {len(names)} study clips are missing from {study / db.MEDIA_DIR} "
+                              f"(first: {missing[0]}); restore them or create the study again")
+
+
+def check_address(host: str, port: int) -> None:
+    """Bind and release host:port so a busy port or unknown host is one clear line, before any link is printed."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as e:
+        raise BadOption(f"cannot listen on {host}:{port}: unknown host ({getattr(e, 'strerror', None) or e})") from e
+    family, kind, proto, _, address = infos[0]
+    try:
+        with socket.socket(family, kind, proto) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            s.bind(address)
+    except OSError as e:
+        raise BadOption(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
+
+
 def links(study_dir: str | Path, base_url: str) -> tuple[str, list[tuple[str, str]]]:
     """The admin link and (name, invite link) for each rater."""
-    conn = db.open_study(study_dir)
+    conn = db.open_study(study_dir, read_only=True)
     try:
         admin_token = db.meta(conn)["admin_token"]
         invites = [(r["name"], f"{base_url}/r/{r['token']}/") for r in db.raters(conn)]
@@ -145,6 +178,7 @@ def serve(study_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, base
     from .guard import quiet_tokens_in_logs
 
     app = create_app(study_dir)
+    check_address(host, port)
     config = uvicorn.Config(app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False)
     quiet_tokens_in_logs()
     base = (base_url or f"http://{host}:{port}").rstrip("/")

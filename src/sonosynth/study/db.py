@@ -62,16 +62,33 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
-def open_study(study_dir: str | Path) -> sqlite3.Connection:
+def open_read_only(path: str | Path) -> sqlite3.Connection:
+    """A connection that cannot change the file: analysis and checks must never alter a study's database."""
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+def open_study(study_dir: str | Path, read_only: bool = False) -> sqlite3.Connection:
+    """Check the folder holds a study database (read-only, so a bad file is left as it was), then open it."""
     path = Path(study_dir) / DB_NAME
     if not path.is_file():
         raise UnreadableInput(f"{study_dir} is not a study folder (no {DB_NAME}); make one with `sonosynth study create`")
     try:
-        conn = connect(path)
-        conn.execute("SELECT count(*) FROM answers").fetchone()
+        conn = open_read_only(path)
     except sqlite3.DatabaseError as e:
         raise UnreadableInput(f"{path} is not a readable study database: {e}") from e
-    return conn
+    try:
+        conn.execute("SELECT count(*) FROM answers").fetchone()
+    except sqlite3.DatabaseError as e:
+        conn.close()
+        raise UnreadableInput(f"{path} is not a readable study database: {e}") from e
+    if read_only:
+        return conn
+    conn.close()
+    return connect(path)
 
 
 def initialise(conn: sqlite3.Connection, meta: dict[str, str], cases: list[tuple[str, bool, str]],

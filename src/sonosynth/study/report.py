@@ -8,7 +8,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import OutputExists
+from ..errors import BadOption, OutputExists
 from ..io.atomic import atomic_path
 from . import db
 from .analyze import summarise, text_report
@@ -21,7 +21,7 @@ _PLOT_LOCK = threading.Lock()  # matplotlib is not thread-safe; the server rende
 
 def load(study_dir: str | Path) -> tuple[list[dict], dict]:
     """All answers (with the key) and the summary of a study folder."""
-    conn = db.open_study(study_dir)
+    conn = db.open_study(study_dir, read_only=True)
     try:
         answers, prog = db.all_answers(conn), db.progress(conn)
     finally:
@@ -97,20 +97,40 @@ def _plot_png(name: str, summary: dict) -> bytes:
     return buf.getvalue()
 
 
+REPORT_FILES = ("answers.csv", "summary.json", "report.md") + tuple(f"{p}.png" for p in PLOTS)
+
+
+def check_report_folder(out: Path, overwrite: bool) -> None:
+    """Write only into a new or empty folder, or (with overwrite) over a previous report: never among a user's files."""
+    if out.exists() and not out.is_dir():
+        raise OutputExists(f"{out} is a file, not a report folder; choose another --out (the file is left alone)")
+    if not out.is_dir():
+        return
+    try:
+        entries = {p.name for p in out.iterdir()}
+    except OSError as e:
+        raise BadOption(f"cannot read report folder {out}: {e.strerror or e}") from e
+    if entries - set(REPORT_FILES):
+        raise OutputExists(f"{out} holds files that are not part of a study report; choose a new or empty folder")
+    if entries and not overwrite:
+        raise OutputExists(f"{out} already holds a report; pass --overwrite to replace it")
+
+
 def write_report(study_dir: str | Path, out: str | Path, overwrite: bool = False) -> dict:
     """Write answers.csv, summary.json, report.md and the plots into `out`; returns the summary."""
     out = Path(out)
     answers, summary = load(study_dir)
-    names = ["answers.csv", "summary.json", "report.md"] + [f"{p}.png" for p in PLOTS]
-    if not overwrite and out.exists() and any((out / n).exists() for n in names):
-        raise OutputExists(f"{out} already holds a report; pass --overwrite to replace it")
-    out.mkdir(parents=True, exist_ok=True)
+    check_report_folder(out, overwrite)
     contents: dict[str, bytes] = {
         "answers.csv": answers_csv(answers).encode(),
         "summary.json": json.dumps(summary, indent=2).encode(),
         "report.md": ("# Reader study\n\n```\n" + text_report(summary) + "```\n").encode(),
     }
     contents.update({f"{p}.png": plot_png(p, summary) for p in PLOTS})
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise BadOption(f"cannot create report folder {out}: {e.strerror or e}") from e
     for name, data in contents.items():
         with atomic_path(out / name, overwrite=True) as tmp:
             tmp.write_bytes(data)
