@@ -8,7 +8,7 @@ import click
 import typer
 
 from .commands import register_all
-from .errors import Interrupted, UserError
+from .errors import Interrupted, UserError, one_line
 from .progress import set_quiet
 
 app = typer.Typer(
@@ -45,11 +45,6 @@ CLICK_EXIT, CLICK_ABORT, CLICK_ERROR = _exception_classes()
 
 
 OUT_OF_MEMORY = "out of memory (input too large for this machine; a smaller --batch, where there is one, needs less)"
-
-
-def one_line(message: object) -> str:
-    """A message on one line: decoders and libraries put newlines and indented lists in theirs."""
-    return " ".join(str(message).split())
 
 
 def out_of_memory(e: Exception) -> bool:

@@ -29,3 +29,13 @@ class Interrupted(UserError):
     """A long command stopped by a signal (SIGTERM, Ctrl-C); the message says what it left. Exit code 130."""
 
     exit_code = 130
+
+
+def one_line(message: object) -> str:
+    """A message on one line: decoders and libraries put newlines and indented lists in theirs."""
+    return " ".join(str(message).split())
+
+
+def first_line(error: BaseException) -> str:
+    """The first non-empty line of an exception's text (what follows is often advice or a long listing)."""
+    return next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)

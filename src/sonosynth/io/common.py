@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from ..errors import BadOption, UnreadableInput
+from ..errors import BadOption, UnreadableInput, one_line
 
 #: Largest decoded clip we accept, in bytes (override with SONOSYNTH_MAX_BYTES).
 DEFAULT_MAX_BYTES = 8 * 1024**3
@@ -26,7 +26,7 @@ def max_bytes() -> int:
 def describe(error: BaseException) -> str:
     """A library's exception as "Type: message" on one line: pydicom, for one, lists each decoder's failure on a
     line of its own, and the CLI promises one line per problem."""
-    lines = [" ".join(line.split()) for line in str(error).splitlines()]
+    lines = [one_line(line) for line in str(error).splitlines()]
     text = ""
     for line in filter(None, lines):
         text += ("" if not text else " " if text.endswith(":") else "; ") + line

@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from ...errors import BadOption, Interrupted, MissingDependency
+from ...errors import BadOption, Interrupted, MissingDependency, first_line
 from .config import TranslateConfig
 from .data import ClipBank, EpochSampler, TranslateSamples, epochs_for, list_training_clips
-from .weights import first_line, save_weights
+from .weights import save_weights
 
 
 def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool = False, exclude: Sequence[str] = (),
@@ -33,9 +33,9 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
     if max_minutes is not None and not 0 < max_minutes < float("inf"):  # NaN too
         raise BadOption("--max-minutes must be a positive number of minutes")
     check_accelerator(accelerator)
-    strategy = strategy_for(accelerator, devices, num_nodes)
     if str(devices) == "-1":  # Lightning's "every device" takes -1 for GPUs only; count them here for any kind
         devices = device_count(accelerator)
+    strategy = strategy_for(accelerator, devices, num_nodes)
     out = Path(out)
     last = out / "checkpoints" / "last.ckpt"
     first = started_by_hand()
@@ -153,12 +153,12 @@ def strategy_for(accelerator: str, devices: str | int, num_nodes: int) -> str:
     """Lightning's own choice for one process; for several, DDP that lets a backward pass leave parameters
     without a gradient: the discriminator's step leaves the generator's alone, which plain DDP takes for
     a bug and stops on."""
-    if isinstance(devices, str) and devices not in ("auto", "-1"):
+    if isinstance(devices, str) and devices != "auto":
         try:
             devices = len([int(d) for d in devices.split(",") if d.strip()]) if "," in devices else int(devices)
         except ValueError:
             raise BadOption(f"--devices must be a number, a list such as 0,1, -1 or auto, not {devices!r}") from None
-    if devices in ("auto", "-1", -1):
+    if devices == "auto":
         devices = device_count(accelerator)
     if int(devices) < 1 or num_nodes < 1:
         raise BadOption("--devices and --num-nodes must be at least 1")

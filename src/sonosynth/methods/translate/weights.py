@@ -5,7 +5,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
-from ...errors import MissingWeights
+from ...errors import MissingWeights, first_line
 from .config import TranslateConfig
 
 DEFAULT_WEIGHTS = "translate_small"
@@ -62,10 +62,6 @@ def load_generator(path: str | Path | None = None):
     except RuntimeError as e:
         raise MissingWeights(f"weights {path} do not match their config: {mismatch_detail(e)}") from None
     return gen.eval(), cfg, meta
-
-
-def first_line(e: Exception) -> str:
-    return next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
 
 
 def mismatch_detail(e: RuntimeError) -> str:
