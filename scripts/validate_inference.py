@@ -13,7 +13,9 @@ the largest spread of a hidden pixel's views in the nearby frames that counts as
 pixels copied from other frames follow the tissue's optical flow (`pipeline.ALIGN_COPIES`) and whether
 the network's output is averaged with its output on the mirrored input (`pipeline.FLIP_AVERAGE`) and with
 the copies it was handed (`pipeline.COPY_WEIGHT`: a copy d frames away weighs this / d) and whether views all
-at or below a dark level count as one still value (`still.STILL_DARK`). Each
+at or below a dark level count as one still value (`still.STILL_DARK`) and whether, after a lossy codec,
+pixels no frame within the horizon shows are mixed with Telea after the copies
+(`pipeline.UNSEEN_LOSSY_TELEA`: Telea's weight). Each
 row is a `Setting`; the one marked (shipped) must equal the package's switches, or the script stops.
 Cases: the four validation clips of `select_checkpoint.py`, 40 frames, as recorded ("still"), with
 synthetic tissue motion ("moving", `data.tissue_motion`), swept sideways 1.5 px a frame ("swept", a
@@ -58,6 +60,7 @@ class Setting:
     flip_average: bool = False            # pipeline.FLIP_AVERAGE
     copy_weight: float = 0.0              # pipeline.COPY_WEIGHT (0: the network's output alone)
     still_dark: int = -1                  # still.STILL_DARK (-1: off)
+    unseen_lossy_telea: float = 0.0       # pipeline.UNSEEN_LOSSY_TELEA (0: off)
 
     def apply(self) -> None:
         modules = _switch_modules()
@@ -83,6 +86,7 @@ PLAIN_SWITCHES = {  # Setting field: (module, name) of the switch it sets as it 
     "unseen_frame_by_frame": ("pipeline", "UNSEEN_FRAME_BY_FRAME"), "repeat_source_margin": ("repeats", "SOURCE_MARGIN"),
     "still_range": ("still", "STILL_RANGE"), "local_gate": ("align", "LOCAL_GATE"), "flip_average": ("pipeline", "FLIP_AVERAGE"),
     "copy_weight": ("pipeline", "COPY_WEIGHT"), "still_dark": ("still", "STILL_DARK"),
+    "unseen_lossy_telea": ("pipeline", "UNSEEN_LOSSY_TELEA"),
 }
 
 
@@ -100,7 +104,8 @@ REPEATS = replace(UNSEEN, repeat_max_change=0.25, repeat_source_margin=1)
 STILL = replace(REPEATS, still_range=1)
 FLOW = replace(STILL, aligned="values")
 MIRRORED = replace(FLOW, flip_average=True)
-SHIPPED = replace(MIRRORED, copy_weight=1.0)
+BLENDED = replace(MIRRORED, copy_weight=1.0)
+SHIPPED = replace(BLENDED, unseen_lossy_telea=1 / 3)
 SETTINGS = {  # in the order they were added; each built on the one chosen before it
     "no stabiliser, no gate": Setting(),
     "stabiliser gain 1, no gate": Setting(stabiliser_gain=1.0),
@@ -125,9 +130,12 @@ SETTINGS = {  # in the order they were added; each built on the one chosen befor
     "... copies follow the flow, gate around the holes": replace(FLOW, local_gate=True),
     "... output averaged with the mirrored input's": MIRRORED,
     "... mirrored average, copies blended in at 0.5 / d": replace(MIRRORED, copy_weight=0.5),
-    "... mirrored average, copies blended in at 1 / d (shipped)": SHIPPED,
+    "... mirrored average, copies blended in at 1 / d": BLENDED,
     "... mirrored average, copies blended in at 2 / d": replace(MIRRORED, copy_weight=2.0),
-    "... copies blended in at 1 / d, views all ≤ 4 levels still": replace(SHIPPED, still_dark=4),
+    "... copies blended in at 1 / d, views all ≤ 4 levels still": replace(BLENDED, still_dark=4),
+    "... copies blended in at 1 / d, never-seen pixels after a lossy codec 1/4 Telea": replace(BLENDED, unseen_lossy_telea=0.25),
+    "... copies blended in at 1 / d, never-seen pixels after a lossy codec 1/3 Telea (shipped)": SHIPPED,
+    "... copies blended in at 1 / d, never-seen pixels after a lossy codec 1/2 Telea": replace(BLENDED, unseen_lossy_telea=0.5),
 }
 
 SWEEP_PX_PER_FRAME = 1.5

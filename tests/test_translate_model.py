@@ -325,3 +325,52 @@ def test_a_heavy_copy_weight_rebuilds_a_still_picture_from_its_copies(tiny_weigh
         errors[weight] = np.abs(out[seen].astype(int) - grey[seen]).max()
         np.testing.assert_array_equal(out[~holes], grey[~holes])
     assert errors[1000.0] <= 1 < errors[0.0]
+
+
+def test_after_a_lossy_codec_pixels_no_frame_shows_meet_telea_after_the_copies(tiny_weights, monkeypatch):
+    """After a lossy codec a pixel hidden in every frame is mixed (`UNSEEN_LOSSY_TELEA`) with Telea on the frame
+    whose other hidden pixels were copied from where they show; every other pixel is as without."""
+    import cv2
+
+    from sonosynth.methods.translate import pipeline, stabiliser, still
+
+    monkeypatch.setattr(stabiliser, "STABILISER_GAIN", 0.0)
+    monkeypatch.setattr(still, "STILL_RANGE", -1)
+    monkeypatch.setattr(pipeline, "CARRY_REPEATS", False)
+    monkeypatch.setattr(pipeline, "ALIGN_COPIES", False)  # still tissue: a copy is then the pixel itself
+    grey, holes = _clip_with_holes()
+    grey[:] = grey[0]
+    holes[:, 13:19, 11:17] = True  # hidden in every frame; the rest of the hole pulses
+    tr = Translator(tiny_weights, batch=4)
+    R = tr.horizon - 1  # a copy at the horizon itself reads as none found (`seen_elsewhere`)
+    hidden = pipeline.hidden_from_network(holes)  # specks enclosed by the holes are no source either
+    unseen = np.stack([hidden[max(0, t - R):t + R + 1].all(axis=0) for t in range(len(holes))])
+    never = holes & unseen
+    assert never[:, 13:19, 11:17].all() and (holes & ~never).any()
+    plain, lossy = (np.stack(list(tr.stream(zip(grey, holes), region=(0, 40, 0, 36), lossy=lossy)))
+                    for lossy in (False, True))
+    np.testing.assert_array_equal(lossy[~never], plain[~never])
+    assert not np.array_equal(lossy[never], plain[never])
+    telea = np.stack([cv2.inpaint(grey[0], (m & h).view(np.uint8), 3, cv2.INPAINT_TELEA) for m, h in zip(unseen, hidden)])
+    expected = plain[never] + pipeline.UNSEEN_LOSSY_TELEA * (telea[never] - plain[never].astype(float))
+    assert np.abs(lossy[never] - expected).max() <= 1.0  # mixed before the output is rounded
+    monkeypatch.setattr(pipeline, "UNSEEN_LOSSY_TELEA", 0.0)
+    np.testing.assert_array_equal(np.stack(list(tr.stream(zip(grey, holes), region=(0, 40, 0, 36), lossy=True))), plain)
+
+
+def test_translate_knows_a_lossy_clip_from_its_reader(tiny_weights, tmp_path):
+    """The rule above follows the file's codec: the same pictures read from H.264 and from FFV1 differ only
+    in that, when the mask is given."""
+    from sonosynth.io import read_clip, write_clip
+    from sonosynth.methods.translate import pipeline
+
+    grey, holes = _clip_with_holes(T=6, H=40, W=36)
+    holes[:, 12:20, 10:18] = True
+    write_clip(Clip(grey, fps=10.0), tmp_path / "c.mp4")
+    coded = read_clip(tmp_path / "c.mp4")
+    assert coded.source["lossy"] and pipeline.lossy_source(coded)
+    as_lossless = Clip(coded.frames, fps=10.0, source={"lossy": False})
+    tr = Translator(tiny_weights)
+    a = translate(coded, holes=holes, translator=tr).frames
+    b = translate(as_lossless, holes=holes, translator=tr).frames
+    assert not np.array_equal(a[:, 12:20, 10:18], b[:, 12:20, 10:18])

@@ -286,6 +286,12 @@ def looks_lossy(clip: Clip | np.ndarray) -> bool:
     return bool(coloured.size and (coloured < 16).mean() > 0.25)
 
 
+def lossy_source(clip: Clip | np.ndarray) -> bool:
+    """Whether the clip went through a lossy codec: the reader's provenance, else `looks_lossy`."""
+    lossy = clip.source.get("lossy") if isinstance(clip, Clip) else None
+    return looks_lossy(clip) if lossy is None else bool(lossy)
+
+
 def rebuild_mask(clip: Clip | np.ndarray, lossy: bool | None = None) -> np.ndarray:
     """(T, H, W) bool: the pixels translation replaces. The Doppler mask; after a lossy codec widened by
     LOSSY_MARGIN px, because the codec also disturbs the grey (luma ringing, 4:2:0 chroma blocks) a
@@ -303,9 +309,7 @@ def rebuild_mask(clip: Clip | np.ndarray, lossy: bool | None = None) -> np.ndarr
         inside = cv2.dilate(box.view(np.uint8), np.ones((7, 7), np.uint8)).astype(bool) & sector
         holes |= (chroma(_frames(clip)) >= CHROMA_LOW) & inside
     if lossy is None:
-        lossy = clip.source.get("lossy") if isinstance(clip, Clip) else None
-    if lossy is None:
-        lossy = looks_lossy(clip)
+        lossy = lossy_source(clip)
     if not lossy or not holes.any():
         return holes
     if LOSSY_BOX_EDGE and box.any():

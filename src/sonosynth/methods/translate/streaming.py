@@ -40,7 +40,7 @@ def translate_video_file(src: Path, out: Path, translator: Translator | Callable
     count = 0
     with VideoStreamWriter(out, reader.fps, overwrite=overwrite) as writer:
         pending_frames: deque = deque()
-        for rebuilt in progress(translator.stream(frames_and_holes()), total=reader.n_frames or None,
+        for rebuilt in progress(translator.stream(frames_and_holes(), lossy=bool(lossy)), total=reader.n_frames or None,
                                 desc="translate", unit="frame"):
             if not pending_frames:
                 clip, holes = state["pending"].popleft()
