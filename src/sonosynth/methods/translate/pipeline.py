@@ -6,12 +6,12 @@ window the network sees only the crop around the holes (plus a margin), so its c
 colour box, not the frame size. The pixels it is handed from other frames are moved with the
 tissue's optical flow where that matches better (`align`), and the network's output is averaged with
 them, the nearer in time the more (`blend_copies`); after a lossy codec a pixel no nearby frame shows
-is partly Telea's fill of the frame with those copies (`telea_after_copies`). In temporal mode a frame's rebuilt pixels are
-finally averaged with the same pixels of the frames before and after (`stabiliser.stabilise`) when
-they change more from frame to frame than the tissue around the hole does: the network's estimate
-of a pixel hidden in every nearby frame jitters with the codec noise around the hole, which a viewer
-sees as flicker, while tissue that really moves must not be smeared. Last,
-where a frame repeats the one before (a frame grabber's copies), what one copy hides and another
+is partly Telea's fill of the frame with those copies (`telea_after_copies`). In temporal mode a
+frame's rebuilt pixels are finally averaged with the same pixels of the frames before and after
+(`stabiliser.stabilise`) when they change more from frame to frame than the tissue around the hole
+does: the network's estimate of a pixel hidden in every nearby frame jitters with the codec noise
+around the hole, which a viewer sees as flicker, while tissue that really moves must not be smeared.
+Last, where a frame repeats the one before (a frame grabber's copies), what one copy hides and another
 shows is copied (`repeats`); before that, a hidden pixel that every nearby frame showing it shows
 with one value (a black border, a near-black phantom) takes that value (`still`).
 """
@@ -47,7 +47,7 @@ CARRY_REPEATS = True  # a pixel one copy of a repeated frame hides and another s
 ALIGN_COPIES = True  # pixels copied from other frames follow the tissue's optical flow (`align`)
 FLIP_AVERAGE = True  # the network's output averaged with its output on the mirrored input (`_network`)
 COPY_WEIGHT = 1.0  # weight of a copy seen d frames away, COPY_WEIGHT / d, beside the network's 1 (`blend_copies`; 0 = off)
-UNSEEN_LOSSY_TELEA = 1 / 3  # after a lossy codec, such a pixel is mixed with Telea after the copies at this weight (`telea_after_copies`; 0 = off)
+UNSEEN_LOSSY_TELEA = 1 / 3  # after a lossy codec, Telea's weight in the pixels no frame within the horizon shows (`_predict`; 0 = off)
 
 
 class Translator:
