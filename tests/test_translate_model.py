@@ -374,3 +374,27 @@ def test_translate_knows_a_lossy_clip_from_its_reader(tiny_weights, tmp_path):
     a = translate(coded, holes=holes, translator=tr).frames
     b = translate(as_lossless, holes=holes, translator=tr).frames
     assert not np.array_equal(a[:, 12:20, 10:18], b[:, 12:20, 10:18])
+
+
+def test_streamed_translation_of_a_lossy_file_applies_the_lossy_rule(tiny_weights, tmp_path, monkeypatch):
+    """The streaming CLI path tells lossy files by their codec, as `translate` does: the rule for pixels no
+    frame shows changes an H.264 file's output and leaves an FFV1 file's alone."""
+    from sonosynth.io import read_clip, write_clip
+    from sonosynth.methods.translate import pipeline
+    from sonosynth.methods.translate.streaming import translate_video_file
+    from sonosynth.synth.overlay import paint_cfd
+
+    rng = np.random.default_rng(2)
+    base = rng.gamma(2.0, 35.0, (64, 64)).clip(0, 255)
+    grey = np.stack([np.roll(base, t % 3, axis=1) for t in range(12)]).astype(np.uint8)
+    cfd, _, _ = paint_cfd(grey, seed=4, fps=20.0)
+    outputs = {}
+    for suffix in (".mp4", ".mkv"):
+        write_clip(Clip(cfd, fps=20.0), tmp_path / f"cfd{suffix}")
+        for weight in (0.0, 1 / 3):
+            monkeypatch.setattr(pipeline, "UNSEEN_LOSSY_TELEA", weight)
+            out = tmp_path / f"grey{suffix}-{weight:.2f}.mkv"
+            translate_video_file(tmp_path / f"cfd{suffix}", out, Translator(tiny_weights, batch=4), chunk=5)
+            outputs[suffix, weight] = read_clip(out).frames
+    assert not np.array_equal(outputs[".mp4", 0.0], outputs[".mp4", 1 / 3])
+    np.testing.assert_array_equal(outputs[".mkv", 0.0], outputs[".mkv", 1 / 3])
