@@ -55,10 +55,10 @@ def evaluate(
     summary = dict(results.get("distribution", {}))
     if "paired" in results:
         summary.update({k: round(v["mean"], 4) for k, v in results["paired"]["summary"].items()})
-    from ..metrics.report import _clean
+    from ..metrics.report import json_safe
 
     # valid JSON on stdout: a score that is not finite (PSNR of identical clips) is written as a string, as in the report
-    typer.echo(json.dumps(_clean({k: (round(v, 4) if isinstance(v, float) else v) for k, v in summary.items()})))
+    typer.echo(json.dumps(json_safe({k: (round(v, 4) if isinstance(v, float) else v) for k, v in summary.items()})))
     for w in results.get("warnings", []):
         typer.echo(f"warning: {w}", err=True)
     typer.echo(f"report: {out / 'index.html'}", err=True)
@@ -70,10 +70,10 @@ downstream = typer.Typer(help="Downstream tests: lung clip classification, nerve
 
 def _write_json(result: dict, out: Path, overwrite: bool) -> None:
     from ..io.atomic import atomic_path
-    from ..metrics.report import _clean
+    from ..metrics.report import json_safe
 
     with atomic_path(out, overwrite=overwrite) as tmp:
-        tmp.write_text(json.dumps(_clean(result), indent=1))
+        tmp.write_text(json.dumps(json_safe(result), indent=1))
 
 
 def _run_downstream(run, cfg_cls, data: Path, extra, preset: str, seeds: Optional[str], out: Path, overwrite: bool) -> dict:

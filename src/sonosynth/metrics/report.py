@@ -33,12 +33,12 @@ def _png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def _clean(x):
+def json_safe(x):
     """JSON-safe copy: numpy scalars to Python, inf/NaN to strings JSON can hold."""
     if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items() if not k.startswith("_")}
+        return {k: json_safe(v) for k, v in x.items() if not k.startswith("_")}
     if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
+        return [json_safe(v) for v in x]
     if isinstance(x, (np.floating, float)):
         x = float(x)
         return x if math.isfinite(x) else str(x)
@@ -127,7 +127,7 @@ def render_html(results: dict) -> str:
         parts.append("<h3>Best and worst pairs (middle frame)</h3>")
         parts += [f"<figure><img alt='{html.escape(k)}' src='{src}'><figcaption>{html.escape(k)}</figcaption></figure>"
                   for k, src in _side_by_side(results.get("_thumbs", []), paired["per_clip"])]
-    parts += ["<h2>Protocol</h2>", "<pre>" + html.escape(json.dumps(_clean(results.get("protocol", {})), indent=1)) + "</pre>"]
+    parts += ["<h2>Protocol</h2>", "<pre>" + html.escape(json.dumps(json_safe(results.get("protocol", {})), indent=1)) + "</pre>"]
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -144,7 +144,7 @@ def write_report(results: dict, out_dir: str | os.PathLike, overwrite: bool = Fa
         raise BadOption(f"output folder {parent} does not exist")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
     try:
-        (tmp / "metrics.json").write_text(json.dumps(_clean(results), indent=1))
+        (tmp / "metrics.json").write_text(json.dumps(json_safe(results), indent=1))
         (tmp / "index.html").write_text(render_html(results))
         if out.exists():
             shutil.rmtree(out)

@@ -332,8 +332,9 @@ def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu"
     if not isinstance(clip, Clip):
         raise BadOption(f"translate takes a sonosynth Clip (sonosynth.read_clip(path), or Clip(frames, fps)), "
                         f"not {type(clip).__name__}")
+    lossy = lossy_source(clip)  # the rebuilt pixels and the fill both depend on it
     if holes is None:
-        holes = rebuild_mask(clip)
+        holes = rebuild_mask(clip, lossy=lossy)
     holes = np.asarray(holes) != 0  # a 0/1 or 0/255 mask as well as a boolean one; used to index pixels
     if holes.shape != clip.frames.shape[:3]:
         raise BadOption(f"mask shape {holes.shape} does not match the clip's {clip.frames.shape[:3]}")
@@ -341,7 +342,7 @@ def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu"
     grey = clip.grey()
     if not holes.any():
         return clip.with_frames(output_frames(clip, grey, holes), derivation=describe(tr), synthetic=True)
-    stream = tr.stream(zip(grey, holes), region=hole_region(holes), lossy=lossy_source(clip))
+    stream = tr.stream(zip(grey, holes), region=hole_region(holes), lossy=lossy)
     rebuilt = np.stack(list(progress(stream, total=clip.n_frames, desc="translate", unit="frame")))
     if speckle is None:
         speckle = clip.n_frames == 1
