@@ -292,7 +292,8 @@ def lossy_source(clip: Clip | np.ndarray) -> bool:
     return looks_lossy(clip) if lossy is None else bool(lossy)
 
 
-def rebuild_mask(clip: Clip | np.ndarray, lossy: bool | None = None) -> np.ndarray:
+def rebuild_mask(clip: Clip | np.ndarray, lossy: bool | None = None,
+                 with_rim: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """(T, H, W) bool: the pixels translation replaces. The Doppler mask; after a lossy codec widened by
     LOSSY_MARGIN px, because the codec also disturbs the grey (luma ringing, 4:2:0 chroma blocks) a
     pixel or two past where any colour shows, and a disturbed pixel left in place costs more than a
@@ -303,7 +304,10 @@ def rebuild_mask(clip: Clip | np.ndarray, lossy: bool | None = None) -> np.ndarr
     the scanner paints colour only in its box, and colour left in a greyscale output is worse than
     a rebuilt pixel (the blurry color-pl still kept 0.6 % of its sector faintly blue). The Doppler
     mask leaves it out: after H.264 it is mostly codec noise (painted training clips: mask IoU
-    0.933 → 0.928 with it)."""
+    0.933 → 0.928 with it).
+
+    `with_rim`: also return the widening alone (holes, rim), which translation keeps as recorded
+    where the codec left it clean (`codec_rim.keep_clean_rim`)."""
     holes, box, sector = _flow_in_box(clip)
     if box.any():
         inside = cv2.dilate(box.view(np.uint8), np.ones((7, 7), np.uint8)).astype(bool) & sector
@@ -311,11 +315,12 @@ def rebuild_mask(clip: Clip | np.ndarray, lossy: bool | None = None) -> np.ndarr
     if lossy is None:
         lossy = lossy_source(clip)
     if not lossy or not holes.any():
-        return holes
+        return (holes, np.zeros_like(holes)) if with_rim else holes
     if LOSSY_BOX_EDGE and box.any():
         # a thin outline across bright tissue loses its ridge in the codec and is no line pixel there, yet
         # the sides fitted to the rest of it run along it; not along the frame's edge or the sector's rim
         edge = _edge_band(box, 1) & box
         holes |= (edge & cv2.erode(sector.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool))[None]
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * LOSSY_MARGIN + 1, 2 * LOSSY_MARGIN + 1))
-    return np.stack([cv2.dilate(h.view(np.uint8), disc) > 0 for h in holes])
+    widened = np.stack([cv2.dilate(h.view(np.uint8), disc) > 0 for h in holes])
+    return (widened, widened & ~holes) if with_rim else widened

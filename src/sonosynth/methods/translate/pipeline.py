@@ -13,7 +13,8 @@ does: the network's estimate of a pixel hidden in every nearby frame jitters wit
 around the hole, which a viewer sees as flicker, while tissue that really moves must not be smeared.
 Last, where a frame repeats the one before (a frame grabber's copies), what one copy hides and another
 shows is copied (`repeats`); before that, a hidden pixel that every nearby frame showing it shows
-with one value (a black border, a near-black phantom) takes that value (`still`).
+with one value (a black border, a near-black phantom) takes that value (`still`). After a lossy codec,
+the rim the holes were widened by keeps its recorded grey where it shows no colour (`codec_rim`).
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from ...device import check_device
 from ...errors import BadOption
 from ...preprocess.doppler import lossy_source, rebuild_mask
 from .align import FlowCache, aligned_nearest_visible
+from .codec_rim import keep_clean_rim
 from .model import PRIOR_CHANNELS, seen_elsewhere
 from .repeats import carry_repeats, repeats
 from .stabiliser import stabilise
@@ -321,11 +323,13 @@ def output_frames(clip: Clip, rebuilt_grey: np.ndarray, holes: np.ndarray, greys
 
 def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu", batch: int = 8,
               temporal: bool = True, holes: np.ndarray | None = None, translator: Translator | None = None,
-              speckle: bool | None = None) -> Clip:
+              speckle: bool | None = None, rim: np.ndarray | None = None) -> Clip:
     """CFD clip → greyscale clip of the same size, frames and fps; pixels outside the colour untouched.
 
     `speckle` adds fine texture copied from nearby tissue to the rebuilt pixels (`texture.add_speckle`);
     by default only for stills, where no other frame gives the network texture to copy.
+    `rim`: the hole pixels rebuilt only because a lossy codec may have disturbed them, kept as recorded
+    where they show no colour (`codec_rim`); found with the holes when `holes` is None.
     """
     from ...progress import progress
 
@@ -334,10 +338,15 @@ def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu"
                         f"not {type(clip).__name__}")
     lossy = lossy_source(clip)  # the rebuilt pixels and the fill both depend on it
     if holes is None:
-        holes = rebuild_mask(clip, lossy=lossy)
+        holes, rim = rebuild_mask(clip, lossy=lossy, with_rim=True)
     holes = np.asarray(holes) != 0  # a 0/1 or 0/255 mask as well as a boolean one; used to index pixels
     if holes.shape != clip.frames.shape[:3]:
         raise BadOption(f"mask shape {holes.shape} does not match the clip's {clip.frames.shape[:3]}")
+    if rim is not None:
+        rim = np.asarray(rim) != 0
+        if rim.shape != holes.shape:
+            raise BadOption(f"rim shape {rim.shape} does not match the clip's {clip.frames.shape[:3]}")
+        rim &= holes
     tr = translator or Translator(weights, device=device, batch=batch, temporal=temporal)
     grey = clip.grey()
     if not holes.any():
@@ -352,6 +361,8 @@ def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu"
 
         image = sector_mask(clip)
         rebuilt = np.stack([add_speckle(f, h, image) for f, h in zip(rebuilt, holes)])
+    if rim is not None:
+        rebuilt = keep_clean_rim(clip.frames, grey, rebuilt, rim)
     return clip.with_frames(output_frames(clip, rebuilt, holes), derivation=describe(tr), synthetic=True)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Callable
 
 from ...clip import Clip
+from .codec_rim import keep_clean_rim
 from .pipeline import Translator, grey_outside
 
 
@@ -31,11 +32,12 @@ def translate_video_file(src: Path, out: Path, translator: Translator | Callable
     def frames_and_holes():
         for frames in chunks:
             clip = Clip(frames, fps=reader.fps)
-            holes = rebuild_mask(clip, lossy=lossy)
+            holes, rim = rebuild_mask(clip, lossy=lossy, with_rim=True)
             if "greyscale" not in state:
                 state["greyscale"] = grey_outside(clip, holes)
-            state.setdefault("pending", deque()).append((clip, holes))
-            yield from zip(clip.grey(), holes)
+            grey = clip.grey()
+            state.setdefault("pending", deque()).append((clip.frames, grey, holes, rim))
+            yield from zip(grey, holes)
 
     count = 0
     with VideoStreamWriter(out, reader.fps, overwrite=overwrite) as writer:
@@ -43,9 +45,9 @@ def translate_video_file(src: Path, out: Path, translator: Translator | Callable
         for rebuilt in progress(translator.stream(frames_and_holes(), lossy=bool(lossy)), total=reader.n_frames or None,
                                 desc="translate", unit="frame"):
             if not pending_frames:
-                clip, holes = state["pending"].popleft()
-                pending_frames.extend(zip(clip.frames, holes))
-            original, hole = pending_frames.popleft()
+                pending_frames.extend(zip(*state["pending"].popleft()))
+            original, grey, hole, rim = pending_frames.popleft()
+            rebuilt = keep_clean_rim(original[None], grey[None], rebuilt[None], rim[None])[0]
             if state["greyscale"] or original.ndim == 2:
                 writer.write(rebuilt)
             else:
