@@ -90,11 +90,14 @@ class PeakRSS:
         self.mb = (self.peak - self.base) / 2**20
 
 
-def run_methods(clip: Clip, holes: np.ndarray, translator: Translator, frame_translator: Translator):
+def run_methods(clip: Clip, holes: np.ndarray, translator: Translator, frame_translator: Translator,
+                rim: np.ndarray | None = None):
+    """Every method on the same holes; sonosynth also keeps the codec rim's clean pixels (`rim`), as it does
+    when it finds the holes itself."""
     grey = clip.grey()
     runs = {
-        "sonosynth": lambda: translate(clip, holes=holes, translator=translator).grey(),
-        "sonosynth frame-by-frame": lambda: translate(clip, holes=holes, translator=frame_translator).grey(),
+        "sonosynth": lambda: translate(clip, holes=holes, translator=translator, rim=rim).grey(),
+        "sonosynth frame-by-frame": lambda: translate(clip, holes=holes, translator=frame_translator, rim=rim).grey(),
         "nearest-in-time": lambda: baselines.nearest_in_time(grey, holes),
         "Telea": lambda: baselines.telea(grey, holes),
         "Navier-Stokes": lambda: baselines.navier_stokes(grey, holes),
@@ -142,14 +145,14 @@ def evaluate(data: Path, seeds: list[int], frames: int, quick: bool, weights: st
                     path = work / f"case{suffix}"
                     write_clip(Clip(cfd, fps=fps), path, overwrite=True)
                     clip = read_clip(path)
-                    holes = true_mask if true_mask_holes else rebuild_mask(clip)
+                    holes, rim = (true_mask, None) if true_mask_holes else rebuild_mask(clip, with_rim=True)
                     truths = {codec: truth}
                     if codec != "lossless":  # what the same scan recorded without colour would look like after the codec
                         write_clip(Clip(truth, fps=fps), work / f"truth{suffix}", overwrite=True)
                         truths[CODEC_TRUTH] = read_clip(work / f"truth{suffix}").grey()
                     references = [(CEILING, np.where(holes, truth, clip.grey()), {}),  # no speed: nothing was computed
                                   (BOUND, speckle_blind_bound(truth, clip.grey(), holes), {})]
-                    for method, out, perf in [*run_methods(clip, holes, translator, frame_translator), *references]:
+                    for method, out, perf in [*run_methods(clip, holes, translator, frame_translator, rim), *references]:
                         for label, reference in truths.items():
                             row = {"domain": domain, "clip": name, "seed": seed, "codec": label, "method": method}
                             row.update(translation_scores(out, reference, true_mask))

@@ -15,13 +15,16 @@ the network's output is averaged with its output on the mirrored input (`pipelin
 the copies it was handed (`pipeline.COPY_WEIGHT`: a copy d frames away weighs this / d) and whether views all
 at or below a dark level count as one still value (`still.STILL_DARK`) and whether, after a lossy codec,
 pixels no frame within the horizon shows are mixed with Telea after the copies
-(`pipeline.UNSEEN_LOSSY_TELEA`: Telea's weight). Each
+(`pipeline.UNSEEN_LOSSY_TELEA`: Telea's weight) and whether the rim the holes are widened by after a lossy
+codec keeps its recorded grey where it shows no colour and lies near the fill (`codec_rim.RIM_KEEP_CHANGE`:
+how near, in grey levels). Each
 row is a `Setting`; the one marked (shipped) must equal the package's switches, or the script stops.
 Cases: the four validation clips of `select_checkpoint.py`, 40 frames, as recorded ("still"), with
 synthetic tissue motion ("moving", `data.tissue_motion`), swept sideways 1.5 px a frame ("swept", a
 freehand sweep) and darkened to a twentieth ("dark", like a frame grabber's near-black phantom), written
 lossless (FFV1) and as H.264 crf 23, read back, holes detected by `rebuild_mask`: what the
-benchmark does, on clips it never scores. Prints masked PSNR / flicker ratio per setting. H.264
+benchmark does, on clips it never scores. Prints masked PSNR / flicker ratio per setting, then
+whole-frame SSIM / PSNR (which the codec rim moves: most of it lies outside the painted mask). H.264
 figures of runs before the writer fixed x264's thread count (`io.stream.H264_THREADS`) moved by about
 ±0.2 dB between runs, likely with the CPU counts of their machines; compare settings within one run.
 """
@@ -61,6 +64,7 @@ class Setting:
     copy_weight: float = 0.0              # pipeline.COPY_WEIGHT (0: the network's output alone)
     still_dark: int = -1                  # still.STILL_DARK (-1: off)
     unseen_lossy_telea: float = 0.0       # pipeline.UNSEEN_LOSSY_TELEA (0: off)
+    rim_keep_change: float = 0.0          # codec_rim.RIM_KEEP_CHANGE (0: the codec rim rebuilt whole)
 
     def apply(self) -> None:
         modules = _switch_modules()
@@ -86,14 +90,15 @@ PLAIN_SWITCHES = {  # Setting field: (module, name) of the switch it sets as it 
     "unseen_frame_by_frame": ("pipeline", "UNSEEN_FRAME_BY_FRAME"), "repeat_source_margin": ("repeats", "SOURCE_MARGIN"),
     "still_range": ("still", "STILL_RANGE"), "local_gate": ("align", "LOCAL_GATE"), "flip_average": ("pipeline", "FLIP_AVERAGE"),
     "copy_weight": ("pipeline", "COPY_WEIGHT"), "still_dark": ("still", "STILL_DARK"),
-    "unseen_lossy_telea": ("pipeline", "UNSEEN_LOSSY_TELEA"),
+    "unseen_lossy_telea": ("pipeline", "UNSEEN_LOSSY_TELEA"), "rim_keep_change": ("codec_rim", "RIM_KEEP_CHANGE"),
 }
 
 
 def _switch_modules() -> dict:
-    from sonosynth.methods.translate import align, pipeline, repeats, stabiliser, still
+    from sonosynth.methods.translate import align, codec_rim, pipeline, repeats, stabiliser, still
 
-    return {"align": align, "pipeline": pipeline, "repeats": repeats, "stabiliser": stabiliser, "still": still}
+    return {"align": align, "codec_rim": codec_rim, "pipeline": pipeline, "repeats": repeats, "stabiliser": stabiliser,
+            "still": still}
 
 
 STABILISED = Setting(stabiliser_gain=2.0)
@@ -105,7 +110,8 @@ STILL = replace(REPEATS, still_range=1)
 FLOW = replace(STILL, aligned="values")
 MIRRORED = replace(FLOW, flip_average=True)
 BLENDED = replace(MIRRORED, copy_weight=1.0)
-SHIPPED = replace(BLENDED, unseen_lossy_telea=1 / 3)
+TELEA_UNSEEN = replace(BLENDED, unseen_lossy_telea=1 / 3)
+SHIPPED = replace(TELEA_UNSEEN, rim_keep_change=64)
 SETTINGS = {  # in the order they were added; each built on the one chosen before it
     "no stabiliser, no gate": Setting(),
     "stabiliser gain 1, no gate": Setting(stabiliser_gain=1.0),
@@ -134,8 +140,12 @@ SETTINGS = {  # in the order they were added; each built on the one chosen befor
     "... mirrored average, copies blended in at 2 / d": replace(MIRRORED, copy_weight=2.0),
     "... copies blended in at 1 / d, views all ≤ 4 levels still": replace(BLENDED, still_dark=4),
     "... copies blended in at 1 / d, never-seen pixels after a lossy codec 1/4 Telea": replace(BLENDED, unseen_lossy_telea=0.25),
-    "... copies blended in at 1 / d, never-seen pixels after a lossy codec 1/3 Telea (shipped)": SHIPPED,
+    "... copies blended in at 1 / d, never-seen pixels after a lossy codec 1/3 Telea": TELEA_UNSEEN,
     "... copies blended in at 1 / d, never-seen pixels after a lossy codec 1/2 Telea": replace(BLENDED, unseen_lossy_telea=0.5),
+    "... never-seen pixels 1/3 Telea, the codec rim kept where colourless and within 32 levels of the fill":
+        replace(TELEA_UNSEEN, rim_keep_change=32),
+    "... never-seen pixels 1/3 Telea, the codec rim kept where colourless and within 64 levels of the fill (shipped)":
+        SHIPPED,
 }
 
 SWEEP_PX_PER_FRAME = 1.5
@@ -168,7 +178,8 @@ def cases(work: Path, seeds: list[int]):
                 for codec, suffix in (("lossless", ".mkv"), ("H.264", ".mp4")):
                     write_clip(Clip(cfd, fps=clip.fps), work / f"case{suffix}", overwrite=True)
                     coded = read_clip(work / f"case{suffix}")
-                    yield f"{kind}, {codec}", coded, rebuild_mask(coded), mask, truth
+                    holes, rim = rebuild_mask(coded, with_rim=True)
+                    yield f"{kind}, {codec}", coded, holes, rim, mask, truth
 
 
 def main() -> None:
@@ -189,20 +200,25 @@ def main() -> None:
     settings = {k: v for k, v in SETTINGS.items() if args.only is None or any(o in k for o in args.only)}
     scores: dict[str, dict[str, list[dict]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for group, clip, holes, mask, truth in cases(Path(tmp), args.seeds):
+        for group, clip, holes, rim, mask, truth in cases(Path(tmp), args.seeds):
             if args.groups is not None and not any(g in group for g in args.groups):
                 continue
             for setting, choice in settings.items():
                 choice.apply()
                 for weights, translator in translators.items():
                     row = setting if len(translators) == 1 else f"{setting} @ {Path(weights or 'shipped').stem}"
-                    out = pipeline.translate(clip, holes=holes, translator=translator).grey()
-                    scores.setdefault(row, {}).setdefault(group, []).append(translation_scores(out, truth, mask))
+                    out = pipeline.translate(clip, holes=holes, translator=translator, rim=rim).grey()
+                    score = translation_scores(out, truth, mask)
+                    score["whole_psnr"] = translation_scores(out, truth, np.ones_like(mask))["psnr"]
+                    scores.setdefault(row, {}).setdefault(group, []).append(score)
     groups = list(next(iter(scores.values())))
-    print("| setting | " + " | ".join(groups) + " |\n|---|" + "---|" * len(groups))
-    for setting, by_group in scores.items():
-        cells = [f"{np.mean([s['psnr'] for s in by_group[g]]):.2f} / {np.mean([s['flicker'] for s in by_group[g]]):.2f}" for g in groups]
-        print(f"| {setting} | " + " | ".join(cells) + " |")
+    for title, first, second, digits in (("masked PSNR dB / flicker ratio", "psnr", "flicker", 2),
+                                         ("whole-frame SSIM / whole-frame PSNR dB", "ssim", "whole_psnr", 4)):
+        print(f"\n{title}\n\n| setting | " + " | ".join(groups) + " |\n|---|" + "---|" * len(groups))
+        for setting, by_group in scores.items():
+            cells = [f"{np.mean([s[first] for s in by_group[g]]):.{digits}f} / {np.mean([s[second] for s in by_group[g]]):.2f}"
+                     for g in groups]
+            print(f"| {setting} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
