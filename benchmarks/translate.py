@@ -92,8 +92,8 @@ class PeakRSS:
 
 def run_methods(clip: Clip, holes: np.ndarray, translator: Translator, frame_translator: Translator,
                 rim: np.ndarray | None = None):
-    """Every method on the same holes; sonosynth also keeps the codec rim's clean pixels (`rim`), as it does
-    when it finds the holes itself."""
+    """Every method on the same holes; sonosynth is also handed the codec rim (`rim`), as when it finds the
+    holes itself (`codec_rim`: off as shipped)."""
     grey = clip.grey()
     runs = {
         "sonosynth": lambda: translate(clip, holes=holes, translator=translator, rim=rim).grey(),

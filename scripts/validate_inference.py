@@ -110,8 +110,7 @@ STILL = replace(REPEATS, still_range=1)
 FLOW = replace(STILL, aligned="values")
 MIRRORED = replace(FLOW, flip_average=True)
 BLENDED = replace(MIRRORED, copy_weight=1.0)
-TELEA_UNSEEN = replace(BLENDED, unseen_lossy_telea=1 / 3)
-SHIPPED = replace(TELEA_UNSEEN, rim_keep_change=64)
+SHIPPED = replace(BLENDED, unseen_lossy_telea=1 / 3)
 SETTINGS = {  # in the order they were added; each built on the one chosen before it
     "no stabiliser, no gate": Setting(),
     "stabiliser gain 1, no gate": Setting(stabiliser_gain=1.0),
@@ -140,12 +139,12 @@ SETTINGS = {  # in the order they were added; each built on the one chosen befor
     "... mirrored average, copies blended in at 2 / d": replace(MIRRORED, copy_weight=2.0),
     "... copies blended in at 1 / d, views all ≤ 4 levels still": replace(BLENDED, still_dark=4),
     "... copies blended in at 1 / d, never-seen pixels after a lossy codec 1/4 Telea": replace(BLENDED, unseen_lossy_telea=0.25),
-    "... copies blended in at 1 / d, never-seen pixels after a lossy codec 1/3 Telea": TELEA_UNSEEN,
+    "... copies blended in at 1 / d, never-seen pixels after a lossy codec 1/3 Telea (shipped)": SHIPPED,
     "... copies blended in at 1 / d, never-seen pixels after a lossy codec 1/2 Telea": replace(BLENDED, unseen_lossy_telea=0.5),
     "... never-seen pixels 1/3 Telea, the codec rim kept where colourless and within 32 levels of the fill":
-        replace(TELEA_UNSEEN, rim_keep_change=32),
-    "... never-seen pixels 1/3 Telea, the codec rim kept where colourless and within 64 levels of the fill (shipped)":
-        SHIPPED,
+        replace(SHIPPED, rim_keep_change=32),
+    "... never-seen pixels 1/3 Telea, the codec rim kept where colourless and within 64 levels of the fill":
+        replace(SHIPPED, rim_keep_change=64),
 }
 
 SWEEP_PX_PER_FRAME = 1.5

@@ -1,5 +1,5 @@
-"""The codec rim: after a lossy codec the holes are widened, and the widening keeps its recorded grey where
-it shows no colour and lies near the fill (`codec_rim.keep_clean_rim`)."""
+"""The codec rim: after a lossy codec the holes are widened, and the widening can keep its recorded grey where
+it shows no colour and lies near the fill (`codec_rim.keep_clean_rim`; off as shipped, switched on here)."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,6 +16,7 @@ from sonosynth.synth.overlay import paint_cfd
 
 
 def test_a_rim_pixel_is_kept_only_when_colourless_and_near_the_fill(monkeypatch):
+    monkeypatch.setattr(codec_rim, "RIM_KEEP_CHANGE", 64)
     rgb = np.full((1, 2, 4, 3), 100, np.uint8)
     rgb[0, 0, 1] = (130, 100, 100)            # chroma 30: colour
     grey = np.full((1, 2, 4), 100, np.uint8)

@@ -14,7 +14,7 @@ around the hole, which a viewer sees as flicker, while tissue that really moves 
 Last, where a frame repeats the one before (a frame grabber's copies), what one copy hides and another
 shows is copied (`repeats`); before that, a hidden pixel that every nearby frame showing it shows
 with one value (a black border, a near-black phantom) takes that value (`still`). After a lossy codec,
-the rim the holes were widened by keeps its recorded grey where it shows no colour (`codec_rim`).
+the rim the holes were widened by can keep its recorded grey where it shows no colour (`codec_rim`; off).
 """
 from __future__ import annotations
 
@@ -329,7 +329,8 @@ def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu"
     `speckle` adds fine texture copied from nearby tissue to the rebuilt pixels (`texture.add_speckle`);
     by default only for stills, where no other frame gives the network texture to copy.
     `rim`: the hole pixels rebuilt only because a lossy codec may have disturbed them, kept as recorded
-    where they show no colour (`codec_rim`); found with the holes when `holes` is None.
+    where they show no colour when `codec_rim.RIM_KEEP_CHANGE` is set (off as shipped); found with the
+    holes when `holes` is None.
     """
     from ...progress import progress
 
