@@ -306,8 +306,8 @@ def rebuild_mask(clip: Clip | np.ndarray, lossy: bool | None = None,
     mask leaves it out: after H.264 it is mostly codec noise (painted training clips: mask IoU
     0.933 → 0.928 with it).
 
-    `with_rim`: also return the widening alone (holes, rim), which translation keeps as recorded
-    where the codec left it clean (`codec_rim.keep_clean_rim`)."""
+    `with_rim`: also return the widening alone (holes, rim), which translation can keep as recorded
+    where the codec left it clean (`codec_rim.keep_clean_rim`; off as shipped)."""
     holes, box, sector = _flow_in_box(clip)
     if box.any():
         inside = cv2.dilate(box.view(np.uint8), np.ones((7, 7), np.uint8)).astype(bool) & sector
