@@ -330,7 +330,7 @@ def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu"
     by default only for stills, where no other frame gives the network texture to copy.
     `rim`: the hole pixels rebuilt only because a lossy codec may have disturbed them, kept as recorded
     where they show no colour when `codec_rim.RIM_KEEP_CHANGE` is set (off as shipped); found with the
-    holes when `holes` is None.
+    holes when `holes` is None and no `rim` is given.
     """
     from ...progress import progress
 
@@ -339,7 +339,8 @@ def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu"
                         f"not {type(clip).__name__}")
     lossy = lossy_source(clip)  # the rebuilt pixels and the fill both depend on it
     if holes is None:
-        holes, rim = rebuild_mask(clip, lossy=lossy, with_rim=True)
+        holes, found_rim = rebuild_mask(clip, lossy=lossy, with_rim=True)
+        rim = found_rim if rim is None else rim
     holes = np.asarray(holes) != 0  # a 0/1 or 0/255 mask as well as a boolean one; used to index pixels
     if holes.shape != clip.frames.shape[:3]:
         raise BadOption(f"mask shape {holes.shape} does not match the clip's {clip.frames.shape[:3]}")
