@@ -47,6 +47,11 @@ def test_translate_npz_with_given_mask_changes_only_masked_pixels(files, tmp_pat
     src, res, mask = read_clip(files / "cfd.npz"), read_clip(out), read_clip(files / "mask.npz").frames > 127
     assert res.frames.shape == src.frames.shape[:3] and res.fps == 20.0
     np.testing.assert_array_equal(res.frames[~mask], src.grey()[~mask])
+    from sonosynth.methods.translate.pipeline import translate  # the same fill as the Python API's, to the bit
+
+    want = translate(src, holes=mask, weights=files / "tiny.safetensors").frames
+    np.testing.assert_array_equal(res.frames, want)
+    assert (res.frames[mask] != src.grey()[mask]).mean() > 0.5
 
 
 def test_a_still_gets_speckle_unless_asked_not_to(files, tmp_path):
@@ -101,17 +106,17 @@ def test_translate_refusals_are_one_line_exit_2_and_write_nothing(files, tmp_pat
     out = tmp_path / "out.npz"
     args = ["translate", str(files / "cfd.npz"), "-o", str(out), "--weights", str(files / "tiny.safetensors")]
     card = json.loads((files / "tiny.json").read_text())
-    expect = ""
+    expect = None
     if case == "missing weights":
-        args[-1] = str(tmp_path / "nope.safetensors")
+        args[-1], expect = str(tmp_path / "nope.safetensors"), "does not exist"
     elif case == "junk weights":
         (tmp_path / "junk.safetensors").write_bytes(b"\x00" * 64)
         (tmp_path / "junk.json").write_text((files / "tiny.json").read_text())
-        args[-1] = str(tmp_path / "junk.safetensors")
+        args[-1], expect = str(tmp_path / "junk.safetensors"), "cannot read weights"
     elif case == "weights with NaN":  # what a diverged run exports: it turned every rebuilt pixel black
         args[-1], expect = user_weights(files, tmp_path, poison=True), "NaN"
     elif case == "card not a mapping":
-        args[-1] = user_weights(files, tmp_path, json.dumps({**card, "card": "x"}))
+        args[-1], expect = user_weights(files, tmp_path, json.dumps({**card, "card": "x"})), "expected a mapping"
     elif case == "config too wide to build":
         card["config"]["width"] = 10**12
         args[-1], expect = user_weights(files, tmp_path, json.dumps(card)), "cannot be built"
@@ -125,17 +130,22 @@ def test_translate_refusals_are_one_line_exit_2_and_write_nothing(files, tmp_pat
     elif case == "mask of other size":
         write_clip(Clip(np.zeros((3, 8, 8), np.uint8)), tmp_path / "m.npz")
         args += ["--mask", str(tmp_path / "m.npz")]
+        expect = "clip has (12, 48, 56)"
     elif case == "output exists":
         out.write_bytes(b"mine")
+        expect = "pass --overwrite"
     elif case == "unknown device":
         args += ["--device", "tpu"]
+        expect = "--device must be"
     elif case == "no such CUDA device":
         args += ["--device", "cuda:99"]
+        expect = "CUDA device"
     elif case == "batch 0":
         args += ["--batch", "0"]
+        expect = "--batch must be at least 1"
     else:
         (tmp_path / "bad.mp4").write_bytes(b"not a video at all")
-        args[1] = str(tmp_path / "bad.mp4")
+        args[1], expect = str(tmp_path / "bad.mp4"), "not a readable video"
     r = run(*args)
     assert r.returncode == 2, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr and expect in r.stderr

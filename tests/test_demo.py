@@ -19,8 +19,12 @@ def test_demo_translates_the_painted_cardiac_cine_and_the_power_doppler_still(tm
     assert "masked PSNR" in printed
     scores = json.loads((out / "scores.json").read_text())
     assert scores["mask_iou"] > 0.9
-    for method in ("sonosynth", "telea"):
-        assert 10 < scores[method]["psnr"] < 80 and 0 < scores[method]["box_ssim"] <= 1
+    # The shipped model on this cine read 35.1 dB / box SSIM 0.971 / flicker 0.90, Telea 32.6 dB / 0.958:
+    # a broken or constant fill falls far below these bounds.
+    ours, telea = scores["sonosynth"], scores["telea"]
+    assert ours["psnr"] > 33 and ours["psnr"] > telea["psnr"] + 1 and ours["box_ssim"] > 0.95
+    assert 0.8 <= ours["flicker"] <= 1.25 and ours["ssim"] > 0.99
+    assert 28 < telea["psnr"] < 36
     side = read_clip(out / "cardiac_side_by_side.mp4")
     assert side.n_frames == 30 and side.width == 4 * 320
     still = read_clip(out / "power_doppler_before_after.png")

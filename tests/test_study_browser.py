@@ -45,7 +45,7 @@ def test_rater_plays_answers_resumes_and_admin_sees_accuracy(tmp_path):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1366, "height": 768})
         page.goto(f"{server.url}/r/{token}/")
-        correct = 0
+        correct, sent = 0, {}
         for i in range(6):
             poll(page, "document.getElementById('clip').readyState >= 2 && document.getElementById('clip').videoWidth > 0")
             t0 = page.evaluate("document.getElementById('clip').currentTime")
@@ -59,6 +59,7 @@ def test_rater_plays_answers_resumes_and_admin_sees_accuracy(tmp_path):
             answer_synthetic = i % 2 == 0  # right on even cases, by the key
             says = key[case] if answer_synthetic else 1 - key[case]
             correct += says == key[case]
+            sent[case] = (says, 2, 4) if i % 2 else (says, 3, 3)
             if i % 2:  # mouse
                 page.click(f'[data-group="verdict"] button[data-value="{"synthetic" if says else "real"}"]')
                 page.click('[data-group="confidence"] button[data-value="2"]')
@@ -82,4 +83,8 @@ def test_rater_plays_answers_resumes_and_admin_sees_accuracy(tmp_path):
         poll(page, "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)", timeout=60)
         page.screenshot(path=str(ARTIFACTS / "study_results.png"), full_page=True)
         browser.close()
-    assert correct == 3
+    c = db.open_study(study)
+    stored = {r["media_id"]: (r["says_synthetic"], r["confidence"], r["realism"]) for r in c.execute(
+        "SELECT media_id, says_synthetic, confidence, realism FROM answers JOIN cases ON cases.id = answers.case_id")}
+    c.close()
+    assert stored == sent  # one answer per case, as the mouse and the keys gave it (h: high confidence)

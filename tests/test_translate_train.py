@@ -182,21 +182,22 @@ def test_averaged_generator_is_what_gets_exported_and_resumes_exactly(clip_folde
 
 
 BAD_TRAINING_SETUPS = {
-    "unknown field": ("nosuch: 1\n", None),
-    "not YAML": ("batch: [1\n", None),
-    "negative batch": ("batch: -3\n", None),
-    "text for a number": ("crop: abc\n", None),
-    "crop the networks cannot halve twice": ("crop: 30\n", None),
-    "zero dilation": ("dilations: [2, 0]\n", None),
-    "share above 1": ("motion: 1.5\n", None),
-    "learning rate not a number": ("lr: .nan\n", None),  # it reached the optimiser, which stopped with a traceback
-    "infinite learning rate": ("lr: .inf\n", None),  # it trained, and exported weights that were all NaN
-    "no clips": ("", "empty"),
-    "corrupt clip": ("", "corrupt"),
-    "manifest without a file column": ("", "no-column.csv"),
-    "manifest that is not there": ("", "absent.txt"),
-    "manifest that is not text": ("", "binary.txt"),
-    "manifest naming a missing clip": ("", "missing-clip.txt"),
+    "unknown field": ("nosuch: 1\n", None, "unknown config field(s): nosuch"),
+    "not YAML": ("batch: [1\n", None, "is not valid YAML"),
+    "negative batch": ("batch: -3\n", None, "batch must be at least 1"),
+    "text for a number": ("crop: abc\n", None, "crop must be a whole number"),
+    "crop the networks cannot halve twice": ("crop: 30\n", None, "crop must be a multiple of 4"),
+    "zero dilation": ("dilations: [2, 0]\n", None, "dilations must be a list"),
+    "share above 1": ("motion: 1.5\n", None, "motion is a share"),
+    # NaN reached the optimiser, which stopped with a traceback; inf trained and exported all-NaN weights
+    "learning rate not a number": ("lr: .nan\n", None, "lr must be a finite number, not nan"),
+    "infinite learning rate": ("lr: .inf\n", None, "lr must be a finite number, not inf"),
+    "no clips": ("", "empty", "no training clips found"),
+    "corrupt clip": ("", "corrupt", "a.mp4: not a readable video"),
+    "manifest without a file column": ("", "no-column.csv", "has no 'file' column"),
+    "manifest that is not there": ("", "absent.txt", "cannot read manifest"),
+    "manifest that is not text": ("", "binary.txt", "cannot read manifest"),
+    "manifest naming a missing clip": ("", "missing-clip.txt", "gone.npz: no such file"),
 }
 
 
@@ -204,7 +205,7 @@ BAD_TRAINING_SETUPS = {
 def test_a_bad_config_or_training_folder_gets_one_line_and_leaves_no_run_folder(what, clip_folder, tmp_path, capsys):
     from sonosynth.cli import main
 
-    yaml_text, data_kind = BAD_TRAINING_SETUPS[what]
+    yaml_text, data_kind, expect = BAD_TRAINING_SETUPS[what]
     data = clip_folder
     if data_kind in ("empty", "corrupt"):
         data = tmp_path / data_kind
@@ -226,6 +227,7 @@ def test_a_bad_config_or_training_folder_gets_one_line_and_leaves_no_run_folder(
               "--accelerator", "cpu", "--out", str(run)])
     err = capsys.readouterr().err.strip().splitlines()
     assert exc.value.code == 2 and len(err) == 1 and err[0].startswith("sonosynth: error: "), (what, err)
+    assert expect in err[0], (what, err)
     assert not run.exists(), what
 
 

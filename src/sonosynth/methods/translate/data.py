@@ -66,8 +66,8 @@ class ClipBank:
         for path in progress(paths, desc="loading clips", unit="clip"):
             try:
                 clip = read_clip(path)
-            except UserError as e:
-                raise BadOption(f"training clip {path}: {e}") from None
+            except UserError as e:  # the readers' messages mostly name the file already
+                raise BadOption(f"training clip {e}" if str(path) in str(e) else f"training clip {path}: {e}") from None
             grey = clip.grey()[:max_frames]
             ys, xs = np.nonzero(sector_mask(clip))
             if len(ys) == 0:
