@@ -13,6 +13,7 @@ from sonosynth.cli import main
                                   ["evaluate-downstream", "classify", "--seeds", "1,-2", "-o", "r"],
                                   ["evaluate-downstream", "classify", "--seeds", ",", "-o", "r"],
                                   ["evaluate-downstream", "classify", "--seeds", "1,1", "-o", "r"],  # not two runs
+                                  ["evaluate-downstream", "classify", "--seeds", "", "-o", "r"],  # not the preset's
                                   ["evaluate-downstream", "segment", "--seeds", "1,,2", "-o", "r"],
                                   ["evaluate-downstream", "classify", "--seeds", "99999999999999999999999", "-o", "r"]])
 def test_usage_errors_are_one_line_and_exit_2(argv, capsys, tmp_path, monkeypatch):

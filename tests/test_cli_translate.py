@@ -142,7 +142,7 @@ def test_translate_refusals_are_one_line_exit_2_and_write_nothing(files, tmp_pat
         expect = "CUDA device"
     elif case == "batch 0":
         args += ["--batch", "0"]
-        expect = "--batch must be at least 1"
+        expect = "--batch must be a whole number of at least 1"
     else:
         (tmp_path / "bad.mp4").write_bytes(b"not a video at all")
         args[1], expect = str(tmp_path / "bad.mp4"), "not a readable video"

@@ -63,7 +63,13 @@ def test_evaluate_writes_report_with_protocol_and_warnings(sets):
     assert "data:image/png;base64," in page and "Not computed" in page and "weights_sha256" in page
     # a second run refuses to overwrite the report
     r = _cli("evaluate", "--real", sets / "real", "--fake", sets / "fake", "--metrics", "ssim", "--pairs", "-o", out)
-    assert r.returncode == 2 and "exists" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "already holds a metrics report" in r.stderr and "Traceback" not in r.stderr
+    # nor, even with --overwrite, a folder of the user's own files, such as the inputs themselves
+    before = sorted(p.name for p in (sets / "real").iterdir())
+    r = _cli("evaluate", "--real", sets / "real", "--fake", sets / "fake", "--metrics", "ssim", "--pairs",
+             "-o", sets / "real", "--overwrite")
+    assert r.returncode == 2 and "not part of a metrics report" in r.stderr
+    assert sorted(p.name for p in (sets / "real").iterdir()) == before
 
 
 @pytest.mark.parametrize(
@@ -262,3 +268,18 @@ def test_evaluate_prints_valid_json_when_a_pair_is_identical(tmp_path):
     assert r.returncode == 0, r.stderr
     line = json.loads(r.stdout.strip().splitlines()[-1], parse_constant=lambda c: pytest.fail(f"bare {c} on stdout"))
     assert line["ssim"] == 1.0
+
+
+def test_a_real_clip_without_its_fake_is_named_in_a_warning(cli, pair, tmp_path):
+    for side in ("real", "fake"):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "a.npz").write_bytes((pair / f"{side}.npz").read_bytes())
+    (tmp_path / "real" / "b.npz").write_bytes((pair / "real.npz").read_bytes())
+    out = tmp_path / "report"
+    r = cli("--quiet", "evaluate", "--real", tmp_path / "real", "--fake", tmp_path / "fake", "--pairs", "--metrics", "ssim",
+            "-o", out)
+    assert r.returncode == 0, r.stderr
+    m = json.loads((out / "metrics.json").read_text())
+    note = "1 real clip(s) have no fake of the same name and are left out of every score: b.npz"
+    assert note in r.stderr and note in m["warnings"] and m["paired"]["summary"]["ssim"]["n"] == 1
+

@@ -105,3 +105,23 @@ def test_analyze_reads_only_and_never_writes_among_user_files(tmp_path):
     (empty / "study.sqlite").touch()
     r = subprocess.run(run[:-1] + [str(empty)], capture_output=True, text=True)
     assert r.returncode == 2 and (empty / "study.sqlite").stat().st_size == 0
+
+
+def test_create_never_replaces_a_folder_of_user_files_but_replaces_its_own_study(tmp_path):
+    """With --overwrite, create replaces an earlier study; the real clips' folder as -o is refused and kept."""
+    write_demo_clips(tmp_path / "real", 2, False)
+    write_demo_clips(tmp_path / "syn", 2, True)
+    clips = sorted(p.name for p in (tmp_path / "real").iterdir())
+    run = [sys.executable, "-m", "sonosynth.cli", "-q", "study", "create", "--real", str(tmp_path / "real"),
+           "--synthetic", str(tmp_path / "syn"), "--cases", "2"]
+    r = subprocess.run(run + ["-o", str(tmp_path / "real"), "--overwrite"], capture_output=True, text=True)
+    assert r.returncode == 2 and "not part of a study" in r.stderr and r.stderr.count("\n") == 1
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == clips
+    for _ in range(2):
+        r = subprocess.run(run + ["-o", str(tmp_path / "s"), "--overwrite"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+    assert {p.name for p in (tmp_path / "s").iterdir()} == {"study.sqlite", "media"}
+    same = [sys.executable, "-m", "sonosynth.cli", "-q", "study", "create", "--real", str(tmp_path / "real"),
+            "--synthetic", str(tmp_path / "real"), "-o", str(tmp_path / "s2")]
+    r = subprocess.run(same, capture_output=True, text=True)
+    assert r.returncode == 2 and "same folder" in r.stderr and not (tmp_path / "s2").exists()

@@ -177,6 +177,8 @@ def test_serve_refuses_busy_port_unknown_host_and_missing_clips(study, server, t
         r = serve_cli(study, *options)
         assert (r.returncode, r.stdout, r.stderr.count("\n")) == (2, "", 1), (options, r.stderr)
         assert "cannot listen" in r.stderr
+    r = serve_cli(study, "--base-url", "not a url", "--port", str(free_port()))
+    assert (r.returncode, r.stdout, r.stderr.count("\n")) == (2, "", 1) and "--base-url must be" in r.stderr
     copy = copy_study(study, tmp_path / "copy")
     _, toks = tokens(copy)
     with StudyServer(copy, tmp_path / "copy.log") as s:

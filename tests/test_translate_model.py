@@ -95,6 +95,43 @@ def test_translate_changes_only_hole_pixels_and_keeps_timing(tiny_weights):
         translate(rgb, weights=tiny_weights)
 
 
+def test_the_api_refuses_arguments_of_the_wrong_type_with_its_own_errors(tiny_weights):
+    from sonosynth.errors import UserError
+    from sonosynth.io import read_clip, write_clip
+
+    clip = Clip(np.zeros((3, 16, 16), np.uint8))
+    for call, reason in ((lambda: translate(clip, weights=tiny_weights, batch="8"), "--batch"),
+                         (lambda: translate(clip, weights=tiny_weights, batch=True), "--batch"),
+                         (lambda: translate(clip, weights=tiny_weights, device=None), "--device"),
+                         (lambda: translate(clip, weights=5), "path to a .safetensors"),
+                         (lambda: read_clip(None), "path to a file or folder"),
+                         (lambda: write_clip(None, "x.npz"), "takes a sonosynth Clip"),
+                         (lambda: write_clip(clip, None), "path to a file"),
+                         (lambda: Clip(clip.frames, fps="abc"), "fps must be a number")):
+        with pytest.raises(UserError, match=reason):
+            call()
+
+
+def test_a_clip_drops_a_pixel_size_or_rate_that_means_nothing():
+    """A header's NaN or negative pixel size would reach a DICOM's PixelSpacing and a JSON report."""
+    frames = np.zeros((2, 8, 8), np.uint8)
+    for spacing in ((float("nan"), -1.0), (0.0, 0.2), (0.1,), "ab"):
+        assert Clip(frames, spacing=spacing).spacing is None
+    assert Clip(frames, spacing=np.array([0.1, 0.2])).spacing == (0.1, 0.2)
+    assert [Clip(frames, fps=f).fps for f in (0, -5, float("nan"), None, 12)] == [30.0, 30.0, 30.0, 30.0, 12.0]
+
+
+def test_weights_of_another_method_are_refused(tiny_weights, tmp_path):
+    import json
+
+    other = tmp_path / "other.safetensors"
+    other.write_bytes(tiny_weights.read_bytes())
+    other.with_suffix(".json").write_text(json.dumps({**json.loads(tiny_weights.with_suffix(".json").read_text()),
+                                                      "method": "segment"}))
+    with pytest.raises(MissingWeights, match="weights of 'segment', not of the translation networks"):
+        load_generator(other)
+
+
 def test_weights_that_do_not_match_their_config_are_refused(tiny_weights, tmp_path):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(tiny_weights.read_bytes())

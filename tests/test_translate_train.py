@@ -192,6 +192,8 @@ BAD_TRAINING_SETUPS = {
     # NaN reached the optimiser, which stopped with a traceback; inf trained and exported all-NaN weights
     "learning rate not a number": ("lr: .nan\n", None, "lr must be a finite number, not nan"),
     "infinite learning rate": ("lr: .inf\n", None, "lr must be a finite number, not inf"),
+    "perceptual network that is not there": ("perceptual: bogus\n", None, "perceptual network 'bogus'"),
+    "config not UTF-8": (b"\xff\xfe", None, "is not UTF-8 text"),
     "no clips": ("", "empty", "no training clips found"),
     "corrupt clip": ("", "corrupt", "a.mp4: not a readable video"),
     "manifest without a file column": ("", "no-column.csv", "has no 'file' column"),
@@ -220,7 +222,7 @@ def test_a_bad_config_or_training_folder_gets_one_line_and_leaves_no_run_folder(
         if data_kind in contents:
             data.write_bytes(contents[data_kind])
     config = tmp_path / "config.yaml"
-    config.write_text(yaml_text or "steps: 1\n")
+    config.write_bytes(yaml_text if isinstance(yaml_text, bytes) else (yaml_text or "steps: 1\n").encode())
     run = tmp_path / "run"
     with pytest.raises(SystemExit) as exc:
         main(["--quiet", "train", "translate", "--data", str(data), "--preset", "tiny", "--config", str(config),
@@ -229,6 +231,19 @@ def test_a_bad_config_or_training_folder_gets_one_line_and_leaves_no_run_folder(
     assert exc.value.code == 2 and len(err) == 1 and err[0].startswith("sonosynth: error: "), (what, err)
     assert expect in err[0], (what, err)
     assert not run.exists(), what
+
+
+@pytest.mark.parametrize("devices", ["99", "0"])
+def test_more_cpu_processes_than_cores_or_none_are_refused_before_the_run_folder(devices, clip_folder, tmp_path, capsys):
+    from sonosynth.cli import main
+
+    run = tmp_path / "run"
+    with pytest.raises(SystemExit) as exc:
+        main(["--quiet", "train", "translate", "--data", str(clip_folder), "--preset", "tiny", "--steps", "1",
+              "--accelerator", "cpu", "--devices", devices, "--out", str(run)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2 and len(err) == 1 and "--devices" in err[0], err
+    assert not run.exists()
 
 
 def test_a_manifest_names_the_training_clips_relative_to_itself(clip_folder, tmp_path):

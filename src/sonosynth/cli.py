@@ -1,6 +1,7 @@
 """The `sonosynth` command: one typer app; each command group lives in sonosynth.commands."""
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -9,6 +10,7 @@ import typer
 
 from .commands import register_all
 from .errors import Interrupted, UserError, one_line
+from .io.atomic import WRITE_FAILURES
 from .progress import set_quiet
 
 app = typer.Typer(
@@ -43,6 +45,9 @@ def _exception_classes() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type
 
 CLICK_EXIT, CLICK_ABORT, CLICK_ERROR = _exception_classes()
 
+
+# What the machine refuses (a full disk, a read-only mount, a path too long or through a file): the user's to mend.
+MACHINE_REFUSALS = WRITE_FAILURES | {errno.ENAMETOOLONG, errno.ENOTDIR, errno.EISDIR}
 
 OUT_OF_MEMORY = "out of memory (input too large for this machine; a smaller --batch, where there is one, needs less)"
 
@@ -81,16 +86,28 @@ def main(argv: list[str] | None = None) -> None:
     except MemoryError:
         print(f"sonosynth: error: {OUT_OF_MEMORY}", file=sys.stderr)
         sys.exit(2)
-    except Exception as e:  # a bug, not the user's fault: still one line unless debugging
-        if os.environ.get("SONOSYNTH_DEBUG"):
-            raise
-        if out_of_memory(e):
-            print(f"sonosynth: error: {OUT_OF_MEMORY}", file=sys.stderr)
-            sys.exit(2)
-        print(f"sonosynth: internal error: {type(e).__name__}: {one_line(e)} (set SONOSYNTH_DEBUG=1 for a traceback)",
-              file=sys.stderr)
-        sys.exit(1)
+    except OSError as e:
+        if e.errno not in MACHINE_REFUSALS or os.environ.get("SONOSYNTH_DEBUG"):
+            _internal_error(e)
+        name = str(e.filename or "")
+        where = f": {name[:120]}..." if len(name) > 120 else f": {name}" if name else ""
+        print(f"sonosynth: error: {e.strerror or one_line(e)}{where}", file=sys.stderr)
+        sys.exit(2)
+    except Exception as e:
+        _internal_error(e)
     sys.exit(rc if isinstance(rc, int) else 0)
+
+
+def _internal_error(e: Exception) -> None:
+    """A bug, not the user's fault: still one line unless debugging."""
+    if os.environ.get("SONOSYNTH_DEBUG"):
+        raise e
+    if out_of_memory(e):
+        print(f"sonosynth: error: {OUT_OF_MEMORY}", file=sys.stderr)
+        sys.exit(2)
+    print(f"sonosynth: internal error: {type(e).__name__}: {one_line(e)} (set SONOSYNTH_DEBUG=1 for a traceback)",
+          file=sys.stderr)
+    sys.exit(1)
 
 
 if __name__ == "__main__":

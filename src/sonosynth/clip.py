@@ -37,9 +37,13 @@ class Clip:
         if f.shape[0] < 1 or f.shape[1] < 2 or f.shape[2] < 2:
             raise UserError(f"clip has no usable frames (shape {f.shape})")
         self.frames = np.ascontiguousarray(f)
-        if not (self.fps and np.isfinite(self.fps) and self.fps > 0):
-            self.fps = 30.0
-        self.fps = float(self.fps)
+        try:
+            fps = float(self.fps) if self.fps is not None else 0.0
+        except (TypeError, ValueError):
+            raise UserError(f"clip fps must be a number, got {self.fps!r}") from None
+        # a header without a usable rate or pixel size (0, negative, NaN) gets the nominal rate and no size
+        self.fps = fps if np.isfinite(fps) and fps > 0 else 30.0
+        self.spacing = _usable_spacing(self.spacing)
 
     @property
     def n_frames(self) -> int:
@@ -74,3 +78,13 @@ class Clip:
         src = dict(self.source)
         src.update(source_updates)
         return replace(self, frames=frames, source=src)
+
+
+def _usable_spacing(spacing: Any) -> tuple[float, float] | None:
+    """(row, col) millimetres if `spacing` is two finite positive numbers, else None (not written anywhere)."""
+    try:
+        values = tuple(float(v) for v in spacing) if spacing is not None else ()
+    except (TypeError, ValueError):
+        return None
+    return values if len(values) == 2 and all(np.isfinite(v) and v > 0 for v in values) else None
+

@@ -7,6 +7,8 @@ from .errors import BadOption
 def check_device(device: str) -> str:
     """`device` if it is cpu, cuda or cuda:N and there is such a device here; one clear BadOption otherwise
     (torch's own error lists a score of device kinds this project never runs on)."""
+    if not isinstance(device, str):
+        raise BadOption(f"--device must be cpu, cuda or cuda:N, not {device!r}")
     kind, colon, index = device.partition(":")
     if kind not in ("cpu", "cuda") or (colon and not (kind == "cuda" and index.isdigit())):
         raise BadOption(f"--device must be cpu, cuda or cuda:N, not {device!r}")

@@ -22,16 +22,15 @@ def preview_frames(frames: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def write_preview(clip, mask: np.ndarray, path: Path, overwrite: bool = False) -> None:
-    """Write a preview: a PNG shows the frame with the most mask, a video shows every frame."""
+def preview_clip(clip, mask: np.ndarray, path: Path):
+    """The preview to write at `path`: a PNG shows the frame with the most mask, a video shows every frame."""
     from ..clip import Clip
-    from ..io import write_clip
 
     frames = preview_frames(clip.frames, mask)
     if path.suffix.lower() == ".png":
         k = int(mask.reshape(mask.shape[0], -1).sum(axis=1).argmax())
         frames = frames[k: k + 1]
-    write_clip(Clip(frames, fps=clip.fps, source={"derived": "sonosynth mask preview"}), path, overwrite=overwrite)
+    return Clip(frames, fps=clip.fps, source={"derived": "sonosynth mask preview"})
 
 
 def mask_command(
@@ -42,7 +41,7 @@ def mask_command(
 ) -> None:
     """Write the colour-Doppler mask of FILE: 255 where flow colour (or the colour-box outline) is, 0 elsewhere."""
     from ..clip import Clip
-    from ..io import check_clip_outputs, read_clip, write_clip
+    from ..io import check_clip_outputs, read_clip, write_clips
     from ..preprocess.doppler import doppler_mask
 
     check_clip_outputs(output, preview, overwrite=overwrite)
@@ -51,9 +50,8 @@ def mask_command(
     mask = doppler_mask(clip)
     out = Clip((mask * 255).astype(np.uint8), fps=clip.fps, spacing=clip.spacing,
                source={"derived": "sonosynth Doppler mask"})
-    write_clip(out, output, overwrite=overwrite)
-    if preview is not None:
-        write_preview(clip, mask, preview, overwrite)
+    outputs = [(out, output)] + ([(preview_clip(clip, mask, preview), preview)] if preview is not None else [])
+    write_clips(outputs, overwrite=overwrite)  # both or neither
     typer.echo(f"{output}: {mask.shape[0]} frames, Doppler fraction {mask.mean():.4f}")
 
 
@@ -69,7 +67,7 @@ def overlay_command(
 ) -> None:
     """Paint a synthetic colour-flow overlay on a greyscale clip (paired data with known truth)."""
     from ..clip import Clip
-    from ..io import check_clip_outputs, read_clip, write_clip
+    from ..io import check_clip_outputs, read_clip, write_clips
     from ..synth.overlay import paint_cfd
 
     check_clip_outputs(output, truth_mask, overwrite=overwrite)
@@ -77,10 +75,10 @@ def overlay_command(
     check_clip_outputs(output, truth_mask, overwrite=overwrite, frames=clip.n_frames)
     rgb, mask, _ = paint_cfd(clip.grey(), seed, clip.fps, style=style, box_shape=box_shape)
     derived = f"synthetic colour-Doppler overlay (sonosynth overlay, style {style}, box {box_shape}, seed {seed})"
-    write_clip(Clip(rgb, fps=clip.fps, spacing=clip.spacing, source={"derived": derived}), output, overwrite=overwrite)
+    outputs = [(Clip(rgb, fps=clip.fps, spacing=clip.spacing, source={"derived": derived}), output)]
     if truth_mask is not None:
-        write_clip(Clip((mask * 255).astype(np.uint8), fps=clip.fps, source={"derived": derived}),
-                   truth_mask, overwrite=overwrite)
+        outputs.append((Clip((mask * 255).astype(np.uint8), fps=clip.fps, source={"derived": derived}), truth_mask))
+    write_clips(outputs, overwrite=overwrite)  # both or neither
     typer.echo(f"{output}: {rgb.shape[0]} frames, painted fraction {mask.mean():.4f}")
 
 

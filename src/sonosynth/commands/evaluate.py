@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from ..device import check_device
-from ..errors import BadOption, OutputExists
+from ..errors import BadOption
 
 DEVICE_HELP = "cpu, cuda or cuda:N."
 
@@ -40,10 +40,10 @@ def evaluate(
 ) -> None:
     """Compare generated clips with real ones and write a report with its protocol stated."""
     from ..metrics import suite
-    from ..metrics.report import write_report
+    from ..io.atomic import check_replaceable_folder
+    from ..metrics.report import REPORT_FILES, write_report
 
-    if out.exists() and not overwrite:
-        raise OutputExists(f"report folder {out} exists; pass --overwrite to replace it")
+    check_replaceable_folder(out, REPORT_FILES, "metrics report", overwrite)  # before the long part
     opts = suite.Options(metrics=suite.parse_metrics(metrics), pairs=pairs, mask=mask, device=check_device(device),
                          frames_per_clip=frames_per_clip, windows_per_clip=windows_per_clip,
                          perceptual_weights=perceptual_weights, domain_weights=domain_weights)
@@ -84,7 +84,7 @@ def _run_downstream(run, cfg_cls, data: Path, extra, preset: str, seeds: Optiona
 
     check_writable(out, overwrite)
     cfg = _preset(cfg_cls, preset)
-    if seeds:
+    if seeds is not None:  # an empty --seeds is refused, not taken for the preset's
         cfg = dataclasses.replace(cfg, seeds=_seeds(seeds))
     _threads("cpu")
     result = run(data, cfg, extra, log=lambda s: typer.echo(s, err=True))

@@ -44,6 +44,8 @@ def read_clip(path: str | os.PathLike) -> Clip:
 
 def check_output_format(path: str | os.PathLike) -> Path:
     """BadOption unless the extension names a format write_clip can produce."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise BadOption(f"an output is a path to a file, not {type(path).__name__}")
     target = Path(path)
     if target.suffix.lower() not in WRITE_FORMATS:
         raise BadOption(f"cannot write {target.suffix or 'a file without extension'}: choose one of {', '.join(WRITE_FORMATS)}")
@@ -73,35 +75,52 @@ def write_clip(clip: Clip, path: str | os.PathLike, overwrite: bool = False, crf
     H.264 in yuv420p needs even sides, so an .mp4 of an odd-sized clip gains one repeated
     last row and/or column; .mkv, .npz and .dcm keep every pixel exactly.
     """
-    target = check_output_format(path)
-    ext = target.suffix.lower()
-    check_writable(target, overwrite)
-    with atomic_path(target, overwrite) as tmp:
-        if ext == ".mp4":
-            from .video import write_mp4
-
-            write_mp4(clip, tmp, crf=crf)
-        elif ext == ".mkv":
-            from .video import write_mkv
-
-            write_mkv(clip, tmp)
-        elif ext == ".gif":
-            from .video import write_gif
-
-            write_gif(clip, tmp)
-        elif ext == ".npz":
-            from .npz import write_npz
-
-            write_npz(clip, tmp)
-        elif ext == ".png":
-            from .image import write_png
-
-            write_png(clip, tmp)
-        else:
-            from .dicom_write import write_dicom
-
-            write_dicom(clip, tmp)
-    return target
+    return write_clips([(clip, path)], overwrite, crf)[0]
 
 
-__all__ = ["read_clip", "write_clip", "check_output_format", "WRITE_FORMATS", "atomic_path"]
+def write_clips(items: list[tuple[Clip, str | os.PathLike]], overwrite: bool = False, crf: int = 23) -> list[Path]:
+    """Write several clips as one: each goes to a temporary beside its target, and only when every one
+    is written are they renamed into place, so a failure (a full disk at the second) leaves none."""
+    import contextlib
+
+    if not all(isinstance(clip, Clip) for clip, _ in items):
+        raise BadOption("write_clip takes a sonosynth Clip (sonosynth.read_clip(path), or Clip(frames, fps))")
+    targets = [check_output_format(path) for _, path in items]
+    for target in targets:
+        check_writable(target, overwrite)
+    with contextlib.ExitStack() as stack:
+        for (clip, _), target in zip(items, targets):
+            encode_clip(clip, stack.enter_context(atomic_path(target, overwrite)), crf)
+    return targets
+
+
+def encode_clip(clip: Clip, tmp: Path, crf: int = 23) -> None:
+    """Encode `clip` into the file `tmp` by its extension, with no checks: for a caller's own atomic writes."""
+    ext = tmp.suffix.lower()
+    if ext == ".mp4":
+        from .video import write_mp4
+
+        write_mp4(clip, tmp, crf=crf)
+    elif ext == ".mkv":
+        from .video import write_mkv
+
+        write_mkv(clip, tmp)
+    elif ext == ".gif":
+        from .video import write_gif
+
+        write_gif(clip, tmp)
+    elif ext == ".npz":
+        from .npz import write_npz
+
+        write_npz(clip, tmp)
+    elif ext == ".png":
+        from .image import write_png
+
+        write_png(clip, tmp)
+    else:
+        from .dicom_write import write_dicom
+
+        write_dicom(clip, tmp)
+
+
+__all__ = ["read_clip", "write_clip", "write_clips", "encode_clip", "check_output_format", "WRITE_FORMATS", "atomic_path"]

@@ -2,31 +2,70 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..errors import BadOption, OutputExists
 
+# Failures of the machine a user writes to (full disk, read-only mount, quota), not of sonosynth.
+WRITE_FAILURES = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
+
 
 def check_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
-    """Refuse to clobber an existing output unless asked, and check its folder exists."""
+    """Refuse to clobber an existing output unless asked, and check that its folder exists and takes files."""
     p = Path(path)
-    if p.is_dir():
-        raise BadOption(f"output {p} is a directory")
-    if p.exists() and not overwrite:
+    try:
+        if p.is_dir():
+            raise BadOption(f"output {p} is a directory")
+        exists = p.exists()
+    except OSError as e:  # a name over the system's limit
+        raise BadOption(f"output {str(p)[:60]}...: {e.strerror}") from None
+    if exists and not overwrite:
         raise OutputExists(f"output {p} exists; pass --overwrite to replace it")
     if not p.parent.exists():
         raise BadOption(f"output folder {p.parent} does not exist")
+    if not p.parent.is_dir():
+        raise BadOption(f"output folder {p.parent} is a file, not a folder")
+    if not os.access(p.parent, os.W_OK | os.X_OK):  # also false on a read-only mount, even for root
+        raise BadOption(f"cannot write in output folder {p.parent} (read-only or no permission)")
+    # the temporary beside the target adds a prefix and a suffix to its name
+    if len(os.fsencode(p.name)) + 24 > _name_max(p.parent):
+        raise BadOption(f"output file name {p.name[:40]}... is too long for its folder")
     return p
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):  # a file system that does not say
+        return 255
+
+
+def machine_refusal(e: BaseException) -> OSError | None:
+    """The OSError of the machine behind `e` (writers such as pydicom re-raise it without its errno), if any."""
+    while e is not None:
+        if isinstance(e, OSError) and e.errno in WRITE_FAILURES:
+            return e
+        e = e.__cause__ or e.__context__
+    return None
+
+
+def write_failed(target: Path, e: OSError) -> BadOption:
+    """One line for a write the machine refused part-way (the caller has removed the partial file)."""
+    return BadOption(f"cannot write {target}: {e.strerror or e}")
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path with the target's suffix; rename it onto `path` only if the block succeeds."""
     target = check_writable(path, overwrite)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".part{target.suffix}", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".part{target.suffix}", dir=target.parent)
+    except OSError as e:
+        raise write_failed(target, e) from None
     os.close(fd)
     tmp_path = Path(tmp)
     umask = os.umask(0)
@@ -37,6 +76,34 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Pa
         if target.exists() and not overwrite:  # appeared while we were writing
             raise OutputExists(f"output {target} exists; pass --overwrite to replace it")
         os.replace(tmp_path, target)
+    except OSError as e:
+        refusal = machine_refusal(e)
+        if refusal is not None:
+            raise write_failed(target, refusal) from None
+        raise
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def check_replaceable_folder(out: str | os.PathLike, own: Iterable[str], what: str, overwrite: bool) -> Path:
+    """An output folder may be new or empty, or (with overwrite) hold only what an earlier run of the same
+    command wrote (`own`): never a user's other files, such as the inputs themselves."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputExists(f"{out} is a file, not a {what} folder; choose another output (the file is left alone)")
+    if not out.parent.is_dir():
+        raise BadOption(f"output folder {out.parent} does not exist")
+    if not os.access(out.parent, os.W_OK | os.X_OK):
+        raise BadOption(f"cannot write in output folder {out.parent} (read-only or no permission)")
+    if not out.is_dir():
+        return out
+    try:
+        entries = {p.name for p in out.iterdir()}
+    except OSError as e:
+        raise BadOption(f"cannot read output folder {out}: {e.strerror or e}") from None
+    if entries - set(own):
+        raise OutputExists(f"{out} holds files that are not part of a {what}; choose a new or empty folder")
+    if entries and not overwrite:
+        raise OutputExists(f"{out} already holds a {what}; pass --overwrite to replace it")
+    return out

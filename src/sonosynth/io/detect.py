@@ -18,6 +18,8 @@ _VIDEO_MAGIC = (b"\x1a\x45\xdf\xa3", b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3", b
 
 def check_readable(path: str | os.PathLike) -> Path:
     """A clear error for missing, looping, unopenable or empty inputs (before any decoder sees them)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise UnreadableInput(f"an input is a path to a file or folder, not {type(path).__name__}")
     p = Path(path)
     try:
         p.stat()

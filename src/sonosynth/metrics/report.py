@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import BadOption, OutputExists
+from ..io.atomic import check_replaceable_folder, machine_refusal, write_failed
 
 HIGHER_IS_BETTER = {"ssim", "ms_ssim", "psnr"}
 
@@ -132,23 +132,28 @@ def render_html(results: dict) -> str:
     return "\n".join(parts)
 
 
+REPORT_FILES = ("metrics.json", "index.html")
+
+
 def write_report(results: dict, out_dir: str | os.PathLike, overwrite: bool = False) -> Path:
     """Write metrics.json and index.html into `out_dir` (refused if it exists, unless overwrite)."""
-    out = Path(out_dir)
-    if out.exists() and not overwrite:
-        raise OutputExists(f"report folder {out} exists; pass --overwrite to replace it")
-    if out.exists() and not out.is_dir():
-        raise BadOption(f"{out} exists and is not a folder")
+    out = check_replaceable_folder(out_dir, REPORT_FILES, "metrics report", overwrite)
     parent = out.resolve().parent
-    if not parent.is_dir():
-        raise BadOption(f"output folder {parent} does not exist")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    except OSError as e:
+        raise write_failed(out, e) from None
     try:
         (tmp / "metrics.json").write_text(json.dumps(json_safe(results), indent=1))
         (tmp / "index.html").write_text(render_html(results))
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
+    except OSError as e:
+        refusal = machine_refusal(e)
+        if refusal is not None:
+            raise write_failed(out, refusal) from None
+        raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

@@ -142,6 +142,10 @@ def run(real: Path, fake: Path, opts: Options) -> dict:
     if opts.mask and not opts.pairs:
         raise BadOption("--mask applies to paired metrics: add --pairs")
     pairs = _match(real_paths, fake_paths) if opts.pairs else []
+    unpaired = sorted(set(real_paths) - {rp for rp, _ in pairs}) if opts.pairs else []
+    if unpaired:
+        names = ", ".join(p.name for p in unpaired[:5]) + (", ..." if len(unpaired) > 5 else "")
+        skipped.append(f"{len(unpaired)} real clip(s) have no fake of the same name and are left out of every score: {names}")
     shared_mask = read_mask(opts.mask) if opts.mask and not opts.mask.is_dir() else None
     _check_weights(opts)
     if opts.pairs:

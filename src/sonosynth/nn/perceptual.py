@@ -90,13 +90,17 @@ class PerceptualLoss(nn.Module):
         return sum(F.l1_loss(f, r) for f, r in zip(fake_feats, real_feats)) / len(fake_feats)
 
 
+def check_perceptual(spec: str) -> None:
+    """Refuse a perceptual network that names neither a packaged one nor a file (before a run folder is made)."""
+    if spec not in ("none", "i3d") and not Path(spec).is_file():
+        raise MissingWeights(f"perceptual network {spec!r}: not 'i3d', 'none' or an existing VGG-16 safetensors file")
+
+
 def load_perceptual(spec: str) -> PerceptualLoss | None:
     """'none' → None; 'i3d' → the packaged Kinetics-400 I3D; otherwise a path to VGG-16 safetensors."""
+    check_perceptual(spec)
     if spec == "none":
         return None
     if spec == "i3d":
         return PerceptualLoss(I3DFeatures())
-    path = Path(spec)
-    if not path.is_file():
-        raise MissingWeights(f"perceptual network {spec!r}: not 'i3d', 'none' or an existing VGG-16 safetensors file")
-    return PerceptualLoss(VGGFeatures(path))
+    return PerceptualLoss(VGGFeatures(Path(spec)))

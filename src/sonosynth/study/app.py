@@ -7,6 +7,7 @@ SQLite connection; writes are short `BEGIN IMMEDIATE` transactions (see db.py).
 """
 from __future__ import annotations
 
+import re
 import secrets
 import socket
 from pathlib import Path
@@ -177,6 +178,9 @@ def serve(study_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, base
 
     from .guard import quiet_tokens_in_logs
 
+    if base_url is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", base_url):
+        raise BadOption(f"--base-url must be an http:// or https:// address such as https://study.example.org, "
+                        f"not {base_url!r}")
     app = create_app(study_dir)
     check_address(host, port)
     config = uvicorn.Config(app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False)

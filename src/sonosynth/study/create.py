@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BadOption, OutputExists, UnreadableInput
+from ..io.atomic import check_replaceable_folder, machine_refusal, write_failed
 from ..progress import progress
 from . import db, media
 
@@ -100,24 +101,37 @@ def _orders(n_raters: int, n_cases: int, seed: int) -> list[list[int]]:
     return [[int(i) for i in np.random.default_rng([seed, r]).permutation(n_cases)] for r in range(n_raters)]
 
 
+# what a study folder holds (SQLite adds its journal files beside the database while the study is served)
+STUDY_FILES = (db.DB_NAME, db.MEDIA_DIR, f"{db.DB_NAME}-wal", f"{db.DB_NAME}-shm", f"{db.DB_NAME}-journal")
+
+
 def create_study(real_dir: Path, synthetic_dir: Path, out: Path, opts: StudyOptions, overwrite: bool = False) -> Path:
     """Build the study folder at `out`; returns it."""
     out = Path(out)
     if opts.raters < 1 or opts.raters > 500:
         raise BadOption(f"--raters must be between 1 and 500, got {opts.raters}")
+    if Path(real_dir).resolve() == Path(synthetic_dir).resolve():
+        raise BadOption("--real and --synthetic are the same folder: a reader could not be right or wrong")
     if out.exists() and not overwrite:
         raise OutputExists(f"{out} exists; pass --overwrite to replace it (its answers would be lost)")
-    if not out.parent.is_dir():
-        raise BadOption(f"output folder {out.parent} does not exist")
+    check_replaceable_folder(out, STUDY_FILES, "study", overwrite)
     rng = np.random.default_rng(opts.seed)
     cases = pick_cases(list_inputs(Path(real_dir)), list_inputs(Path(synthetic_dir)), opts.cases, rng)
     spec = _spec(cases, opts)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
+    except OSError as e:
+        raise write_failed(out, e) from None
     try:
         _build(work, cases, spec, opts)
         if out.exists():
             shutil.rmtree(out)
         work.rename(out)
+    except OSError as e:
+        refusal = machine_refusal(e)
+        if refusal is not None:
+            raise write_failed(out, refusal) from None
+        raise
     finally:
         if work.exists():
             shutil.rmtree(work)

@@ -8,8 +8,8 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import BadOption, OutputExists
-from ..io.atomic import atomic_path
+from ..errors import BadOption
+from ..io.atomic import atomic_path, check_replaceable_folder
 from . import db
 from .analyze import summarise, text_report
 
@@ -102,18 +102,7 @@ REPORT_FILES = ("answers.csv", "summary.json", "report.md") + tuple(f"{p}.png" f
 
 def check_report_folder(out: Path, overwrite: bool) -> None:
     """Write only into a new or empty folder, or (with overwrite) over a previous report: never among a user's files."""
-    if out.exists() and not out.is_dir():
-        raise OutputExists(f"{out} is a file, not a report folder; choose another --out (the file is left alone)")
-    if not out.is_dir():
-        return
-    try:
-        entries = {p.name for p in out.iterdir()}
-    except OSError as e:
-        raise BadOption(f"cannot read report folder {out}: {e.strerror or e}") from e
-    if entries - set(REPORT_FILES):
-        raise OutputExists(f"{out} holds files that are not part of a study report; choose a new or empty folder")
-    if entries and not overwrite:
-        raise OutputExists(f"{out} already holds a report; pass --overwrite to replace it")
+    check_replaceable_folder(out, REPORT_FILES, "study report", overwrite)
 
 
 def write_report(study_dir: str | Path, out: str | Path, overwrite: bool = False) -> dict:

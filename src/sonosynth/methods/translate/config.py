@@ -127,6 +127,8 @@ class TranslateConfig:
             data = yaml.safe_load(Path(path).read_text()) or {}
         except OSError as e:
             raise BadOption(f"cannot read config {path}: {e.strerror or e}") from None
+        except UnicodeDecodeError:
+            raise BadOption(f"config {path} is not UTF-8 text") from None
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -30,7 +30,7 @@ def side_by_side(*panels: np.ndarray, width: int = 320) -> np.ndarray:
 def run_demo(out_dir: Path, overwrite: bool = False, weights: str | Path | None = None, seed: int = 0) -> dict:
     from pydicom.data import get_testdata_file
 
-    from ...io import read_clip, write_clip
+    from ...io import read_clip
     from ...preprocess.doppler import rebuild_mask
     from ...synth.overlay import paint_cfd
 
@@ -40,7 +40,6 @@ def run_demo(out_dir: Path, overwrite: bool = False, weights: str | Path | None 
     if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
         raise BadOption(f"output folder {out_dir} is not empty; pass --overwrite to replace its files")
     translator = Translator(weights)  # bad weights are refused before the folder is made
-    out_dir.mkdir(parents=True, exist_ok=True)
 
     cine = read_clip(get_testdata_file("examples_ybr_color.dcm"))
     truth = cine.grey()
@@ -56,20 +55,44 @@ def run_demo(out_dir: Path, overwrite: bool = False, weights: str | Path | None 
         "telea": translation_scores(telea, truth, true_mask),
     }
     video = side_by_side(cfd, ours, telea, truth)
-    write_clip(Clip(video, fps=cine.fps, source={"derivation": "sonosynth demo: CFD | sonosynth | Telea | truth"}),
-               out_dir / "cardiac_side_by_side.mp4", overwrite=True)
-    write_clip(Clip(ours, fps=cine.fps, source={"derivation": "sonosynth CFD-to-greyscale translation"}),
-               out_dir / "cardiac_translated.mp4", overwrite=True)
-
     power = read_clip(get_testdata_file("examples_jpeg2k.dcm"))
     power_holes = rebuild_mask(power)
     power_out = translate(power, holes=power_holes, translator=translator)
     still = side_by_side(power.rgb(), power_out.rgb(), width=480)
-    write_clip(Clip(still[:1], fps=1.0), out_dir / "power_doppler_before_after.png", overwrite=True)
     scores["power_doppler"] = {"input": "pydicom examples_jpeg2k.dcm (GE power Doppler, JPEG 2000)",
                                "rebuilt_fraction": float(power_holes.mean())}
-    (out_dir / "scores.json").write_text(json.dumps(scores, indent=2) + "\n")
+    outputs = {
+        "cardiac_side_by_side.mp4": Clip(video, fps=cine.fps,
+                                         source={"derivation": "sonosynth demo: CFD | sonosynth | Telea | truth"}),
+        "cardiac_translated.mp4": Clip(ours, fps=cine.fps, source={"derivation": "sonosynth CFD-to-greyscale translation"}),
+        "power_doppler_before_after.png": Clip(still[:1], fps=1.0),
+        "scores.json": json.dumps(scores, indent=2) + "\n",
+    }
+    _write_all(out_dir, outputs)
     return scores
+
+
+def _write_all(out_dir: Path, outputs: dict) -> None:
+    """Every output or none: each is written beside its target and renamed only when all are written
+    (a full disk part-way leaves no half-filled folder; a folder made here is removed again)."""
+    import contextlib
+
+    from ...io import atomic_path, encode_clip
+
+    made = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with contextlib.ExitStack() as stack:
+            for name, content in outputs.items():
+                tmp = stack.enter_context(atomic_path(out_dir / name, overwrite=True))
+                if isinstance(content, str):
+                    tmp.write_text(content)
+                else:
+                    encode_clip(content, tmp)
+    except BaseException:
+        if made and not any(out_dir.iterdir()):
+            out_dir.rmdir()
+        raise
 
 
 def summary(scores: dict) -> str:

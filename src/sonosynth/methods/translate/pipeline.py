@@ -18,6 +18,7 @@ the rim the holes were widened by can keep its recorded grey where it shows no c
 """
 from __future__ import annotations
 
+import os
 from collections import deque
 from itertools import zip_longest
 from pathlib import Path
@@ -57,8 +58,10 @@ class Translator:
 
     def __init__(self, weights: str | Path | None = None, device: str = "cpu", batch: int = 8, temporal: bool = True,
                  mirror: bool = True):
-        if batch < 1:
-            raise BadOption("--batch must be at least 1")
+        if not isinstance(batch, (int, np.integer)) or isinstance(batch, bool) or batch < 1:
+            raise BadOption(f"--batch must be a whole number of at least 1, not {batch!r}")
+        if weights is not None and not isinstance(weights, (str, os.PathLike)):
+            raise BadOption(f"weights must be a path to a .safetensors file, not {type(weights).__name__}")
         check_device(device)
         self.generator, self.cfg, self.meta = load_generator(weights)
         self.device = torch.device(device)

@@ -28,6 +28,7 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
     import torch
     from torch.utils.data import DataLoader
 
+    from ...nn.perceptual import check_perceptual
     from .module import TranslateModule, seed_everything
 
     if max_minutes is not None and not 0 < max_minutes < float("inf"):  # NaN too
@@ -46,6 +47,7 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
         raise BadOption(f"nothing to resume: {last} does not exist{hint}")
     seed_everything(cfg.seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
+    check_perceptual(cfg.perceptual)
     paths = list_training_clips(data, exclude)
     bank = ClipBank(paths)  # read before the run folder is made: a bad clip leaves nothing behind
     if resume and first:
@@ -162,6 +164,10 @@ def strategy_for(accelerator: str, devices: str | int, num_nodes: int) -> str:
         devices = device_count(accelerator)
     if int(devices) < 1 or num_nodes < 1:
         raise BadOption("--devices and --num-nodes must be at least 1")
+    if accelerator == "cpu" and int(devices) > max(2, os.cpu_count() or 1):  # one training process per device
+        raise BadOption(f"--devices {devices} CPU processes on a machine with {os.cpu_count()} cores; ask for at most that")
+    if accelerator in ("gpu", "cuda") and int(devices) > device_count(accelerator):
+        raise BadOption(f"--devices {devices}: this machine has {device_count(accelerator)} usable GPU(s)")
     return "ddp_find_unused_parameters_true" if num_nodes > 1 or int(devices) > 1 else "auto"
 
 

@@ -44,6 +44,8 @@ def load_generator(path: str | Path | None = None):
         meta = json.loads(meta_path.read_text())
         if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict) or not isinstance(meta.get("card", {}), dict):
             raise ValueError("expected a mapping with a 'config' mapping and an optional 'card' mapping")
+        if meta.get("method", "translate") != "translate":
+            raise ValueError(f"these are weights of {meta['method']!r}, not of the translation networks")
         cfg = TranslateConfig.from_dict(meta["config"])
         state = load_file(str(path))
     except Exception as e:  # noqa: BLE001 - any parse failure is the file's fault
