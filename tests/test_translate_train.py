@@ -246,6 +246,19 @@ def test_more_cpu_processes_than_cores_or_none_are_refused_before_the_run_folder
     assert not run.exists()
 
 
+def test_a_run_folder_that_is_a_file_is_refused_and_kept(clip_folder, tmp_path, capsys):
+    from sonosynth.cli import main
+
+    run = tmp_path / "run"
+    run.write_text("mine")
+    with pytest.raises(SystemExit) as exc:
+        main(["--quiet", "train", "translate", "--data", str(clip_folder), "--preset", "tiny", "--steps", "1",
+              "--accelerator", "cpu", "--out", str(run)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2 and len(err) == 1 and "is a file" in err[0], err
+    assert run.read_text() == "mine"
+
+
 def test_a_manifest_names_the_training_clips_relative_to_itself(clip_folder, tmp_path):
     import shutil
 

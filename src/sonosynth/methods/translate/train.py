@@ -38,6 +38,8 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
         devices = device_count(accelerator)
     strategy = strategy_for(accelerator, devices, num_nodes)
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise BadOption(f"--out {out} is a file; a run folder is a folder (the file is left alone)")
     last = out / "checkpoints" / "last.ckpt"
     first = started_by_hand()
     if first and out.exists() and any(out.iterdir()) and not resume and not never_checkpointed(out):
