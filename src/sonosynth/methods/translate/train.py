@@ -31,6 +31,7 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
     from ...nn.perceptual import check_perceptual
     from .module import TranslateModule, seed_everything
 
+    quiet_lightning(quiet)
     if max_minutes is not None and not 0 < max_minutes < float("inf"):  # NaN too
         raise BadOption("--max-minutes must be a positive number of minutes")
     check_accelerator(accelerator)
@@ -151,6 +152,18 @@ def stopped_message(out: Path, trainer) -> str:
     last = out / "checkpoints" / "last.ckpt"
     where = f"continue with --resume from {last}" if last.is_file() else "no checkpoint yet: run again without --resume"
     return f"training stopped by a signal after {trainer.global_step // 2} steps; no weights exported; {where}"
+
+
+def quiet_lightning(quiet: bool) -> None:
+    """Lightning's notes on stderr (hardware found, a logger tip, why fit stopped) only when not --quiet; its
+    deprecation notice about its own internals (torch's pytree API) never: the user can do nothing about it."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+    if quiet:
+        for name in ("lightning.pytorch", "lightning.fabric"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def strategy_for(accelerator: str, devices: str | int, num_nodes: int) -> str:
