@@ -123,4 +123,5 @@ def encode_clip(clip: Clip, tmp: Path, crf: int = 23) -> None:
         write_dicom(clip, tmp)
 
 
-__all__ = ["read_clip", "write_clip", "write_clips", "encode_clip", "check_output_format", "WRITE_FORMATS", "atomic_path"]
+__all__ = ["read_clip", "write_clip", "write_clips", "encode_clip", "check_output_format", "WRITE_FORMATS",
+           "atomic_path"]
