@@ -78,6 +78,7 @@ def test_evaluate_writes_report_with_protocol_and_warnings(sets):
         (["--metrics", "ssim,bogus"], "unknown metric"),
         (["--mask", "MASK"], "add --pairs"),
         (["--device", "tpu"], "--device"),
+        (["--metrics", "ssim,psnr"], "clip by clip: add --pairs"),
     ],
 )
 def test_evaluate_refusals_are_one_line(sets, extra, msg):

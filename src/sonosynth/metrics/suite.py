@@ -141,6 +141,8 @@ def run(real: Path, fake: Path, opts: Options) -> dict:
 
     if opts.mask and not opts.pairs:
         raise BadOption("--mask applies to paired metrics: add --pairs")
+    if not opts.pairs and m <= set(PAIRED):  # nothing would be computed: a report of warnings only
+        raise BadOption(f"{', '.join(x for x in PAIRED if x in m)} compare real and fake clip by clip: add --pairs")
     pairs = _match(real_paths, fake_paths) if opts.pairs else []
     unpaired = sorted(set(real_paths) - {rp for rp, _ in pairs}) if opts.pairs else []
     if unpaired:
