@@ -72,12 +72,17 @@ def test_a_full_disk_or_read_only_mount_gets_one_line_and_no_partial_file(clips,
     assert list(full.iterdir()) == [] and list(ro.iterdir()) == []
 
 
-def test_two_outputs_land_together_or_not_at_all(clips, small_disks, tmp_path):
-    ro, full = small_disks
-    with pytest.raises(OSError), open(full / "filler", "wb") as f:  # a mask compresses well: leave no room at all
+def fill(disk: Path) -> None:
+    """Leave no room at all on `disk` (a mask or a small report fits in a few kB)."""
+    with pytest.raises(OSError), open(disk / "filler", "wb") as f:
         for _ in range(100):
             f.write(bytes(4096))
             f.flush()
+
+
+def test_two_outputs_land_together_or_not_at_all(clips, small_disks, tmp_path):
+    ro, full = small_disks
+    fill(full)
     paint, mask = tmp_path / "painted.npz", tmp_path / "mask.npz"
     refused(run("overlay", clips / "big.npz", "-o", paint, "--seed", "0", "--truth-mask", ro / "t.npz"),
             "cannot write in output folder")
@@ -93,3 +98,12 @@ def test_the_demo_leaves_no_half_filled_folder_on_a_full_disk(small_disks):
     _, full = small_disks
     refused(run("demo", "-o", full / "demo"), "No space left on device")
     assert list(full.iterdir()) == []
+
+
+def test_a_report_folder_is_written_whole_or_not_at_all(clips, small_disks):
+    _, full = small_disks
+    fill(full)
+    refused(run("evaluate", "--real", clips / "grey.npz", "--fake", clips / "grey.npz", "--pairs", "--metrics", "ssim",
+                "-o", full / "report"), "No space left on device")
+    assert [p.name for p in full.iterdir()] == ["filler"]
+

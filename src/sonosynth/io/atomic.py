@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -84,6 +85,29 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Pa
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_folder(out: Path) -> Iterator[Path]:
+    """Yield a temporary folder beside `out`; it takes `out`'s place (replacing an earlier one) only if the
+    block succeeds, and a write the machine refuses part-way becomes one line with nothing left behind."""
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
+    except OSError as e:
+        raise write_failed(out, e) from None
+    try:
+        yield work
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(work, out)
+    except OSError as e:
+        refusal = machine_refusal(e)
+        if refusal is not None:
+            raise write_failed(out, refusal) from None
+        raise
+    finally:
+        if work.exists():
+            shutil.rmtree(work)
 
 
 def check_replaceable_folder(out: str | os.PathLike, own: Iterable[str], what: str, overwrite: bool) -> Path:

@@ -13,13 +13,11 @@ import io
 import json
 import math
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from ..io.atomic import check_replaceable_folder, machine_refusal, write_failed
+from ..io.atomic import atomic_folder, check_replaceable_folder
 
 HIGHER_IS_BETTER = {"ssim", "ms_ssim", "psnr"}
 
@@ -138,23 +136,7 @@ REPORT_FILES = ("metrics.json", "index.html")
 def write_report(results: dict, out_dir: str | os.PathLike, overwrite: bool = False) -> Path:
     """Write metrics.json and index.html into `out_dir` (refused if it exists, unless overwrite)."""
     out = check_replaceable_folder(out_dir, REPORT_FILES, "metrics report", overwrite)
-    parent = out.resolve().parent
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-    except OSError as e:
-        raise write_failed(out, e) from None
-    try:
-        (tmp / "metrics.json").write_text(json.dumps(json_safe(results), indent=1))
-        (tmp / "index.html").write_text(render_html(results))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except OSError as e:
-        refusal = machine_refusal(e)
-        if refusal is not None:
-            raise write_failed(out, refusal) from None
-        raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+    with atomic_folder(out) as work:
+        (work / "metrics.json").write_text(json.dumps(json_safe(results), indent=1))
+        (work / "index.html").write_text(render_html(results))
     return out

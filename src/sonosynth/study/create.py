@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BadOption, OutputExists, UnreadableInput
-from ..io.atomic import check_replaceable_folder, machine_refusal, write_failed
+from ..io.atomic import atomic_folder, check_replaceable_folder
 from ..progress import progress
 from . import db, media
 
@@ -118,23 +117,8 @@ def create_study(real_dir: Path, synthetic_dir: Path, out: Path, opts: StudyOpti
     rng = np.random.default_rng(opts.seed)
     cases = pick_cases(list_inputs(Path(real_dir)), list_inputs(Path(synthetic_dir)), opts.cases, rng)
     spec = _spec(cases, opts)
-    try:
-        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
-    except OSError as e:
-        raise write_failed(out, e) from None
-    try:
+    with atomic_folder(out) as work:
         _build(work, cases, spec, opts)
-        if out.exists():
-            shutil.rmtree(out)
-        work.rename(out)
-    except OSError as e:
-        refusal = machine_refusal(e)
-        if refusal is not None:
-            raise write_failed(out, refusal) from None
-        raise
-    finally:
-        if work.exists():
-            shutil.rmtree(work)
     return out
 
 
