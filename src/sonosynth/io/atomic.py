@@ -60,28 +60,35 @@ def write_failed(target: Path, e: OSError) -> BadOption:
 
 
 @contextlib.contextmanager
+def refusals_named(target: Path, every: bool = False) -> Iterator[None]:
+    """Within the block, a write the machine refuses (`every` OSError: making the temporary) becomes one
+    line naming `target` and the reason."""
+    try:
+        yield
+    except OSError as e:
+        refusal = e if every else machine_refusal(e)
+        if refusal is not None:
+            raise write_failed(target, refusal) from None
+        raise
+
+
+@contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path with the target's suffix; rename it onto `path` only if the block succeeds."""
     target = check_writable(path, overwrite)
-    try:
+    with refusals_named(target, every=True):
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".part{target.suffix}", dir=target.parent)
-    except OSError as e:
-        raise write_failed(target, e) from None
     os.close(fd)
     tmp_path = Path(tmp)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; an output should get the usual permissions
     try:
-        yield tmp_path
-        if target.exists() and not overwrite:  # appeared while we were writing
-            raise OutputExists(f"output {target} exists; pass --overwrite to replace it")
-        os.replace(tmp_path, target)
-    except OSError as e:
-        refusal = machine_refusal(e)
-        if refusal is not None:
-            raise write_failed(target, refusal) from None
-        raise
+        with refusals_named(target):
+            yield tmp_path
+            if target.exists() and not overwrite:  # appeared while we were writing
+                raise OutputExists(f"output {target} exists; pass --overwrite to replace it")
+            os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -91,20 +98,14 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Pa
 def atomic_folder(out: Path) -> Iterator[Path]:
     """Yield a temporary folder beside `out`; it takes `out`'s place (replacing an earlier one) only if the
     block succeeds, and a write the machine refuses part-way becomes one line with nothing left behind."""
-    try:
+    with refusals_named(out, every=True):
         work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
-    except OSError as e:
-        raise write_failed(out, e) from None
     try:
-        yield work
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(work, out)
-    except OSError as e:
-        refusal = machine_refusal(e)
-        if refusal is not None:
-            raise write_failed(out, refusal) from None
-        raise
+        with refusals_named(out):
+            yield work
+            if out.exists():
+                shutil.rmtree(out)
+            os.replace(work, out)
     finally:
         if work.exists():
             shutil.rmtree(work)
