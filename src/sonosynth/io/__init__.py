@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..clip import Clip
 from ..errors import BadOption, UserError
-from .atomic import atomic_path, check_writable
+from .atomic import atomic_path, atomic_paths, check_writable
 from .detect import check_readable, sniff
 
 WRITE_FORMATS = (".mp4", ".mkv", ".gif", ".npz", ".png", ".dcm")
@@ -56,7 +56,6 @@ def check_clip_outputs(*paths: str | os.PathLike | None, overwrite: bool = False
     """Before any work: every clip output given (None = not asked for) has a writable format, may be written,
     holds `frames` frames (when known: a .png holds one), and no two are one file (the second write would
     be refused after the first had landed)."""
-    from .atomic import check_writable
     from .image import check_png_frames
 
     given = [Path(p) for p in paths if p is not None]
@@ -81,16 +80,12 @@ def write_clip(clip: Clip, path: str | os.PathLike, overwrite: bool = False, crf
 def write_clips(items: list[tuple[Clip, str | os.PathLike]], overwrite: bool = False, crf: int = 23) -> list[Path]:
     """Write several clips as one: each goes to a temporary beside its target, and only when every one
     is written are they renamed into place, so a failure (a full disk at the second) leaves none."""
-    import contextlib
-
     if not all(isinstance(clip, Clip) for clip, _ in items):
         raise BadOption("write_clip takes a sonosynth Clip (sonosynth.read_clip(path), or Clip(frames, fps))")
     targets = [check_output_format(path) for _, path in items]
-    for target in targets:
-        check_writable(target, overwrite)
-    with contextlib.ExitStack() as stack:
-        for (clip, _), target in zip(items, targets):
-            encode_clip(clip, stack.enter_context(atomic_path(target, overwrite)), crf)
+    with atomic_paths(targets, overwrite) as temporaries:
+        for (clip, _), tmp in zip(items, temporaries):
+            encode_clip(clip, tmp, crf)
     return targets
 
 

@@ -95,6 +95,15 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Pa
 
 
 @contextlib.contextmanager
+def atomic_paths(paths: Iterable[str | os.PathLike], overwrite: bool = False) -> Iterator[list[Path]]:
+    """Temporaries for several outputs, renamed into place together only if the block succeeds: a failure
+    at the second (a full disk) leaves none. Every target is checked before any is written."""
+    targets = [check_writable(p, overwrite) for p in paths]
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(atomic_path(t, overwrite)) for t in targets]
+
+
+@contextlib.contextmanager
 def atomic_folder(out: Path) -> Iterator[Path]:
     """Yield a temporary folder beside `out`; it takes `out`'s place (replacing an earlier one) only if the
     block succeeds, and a write the machine refuses part-way becomes one line with nothing left behind."""

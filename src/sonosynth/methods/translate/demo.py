@@ -75,16 +75,14 @@ def run_demo(out_dir: Path, overwrite: bool = False, weights: str | Path | None 
 def _write_all(out_dir: Path, outputs: dict) -> None:
     """Every output or none: each is written beside its target and renamed only when all are written
     (a full disk part-way leaves no half-filled folder; a folder made here is removed again)."""
-    import contextlib
-
-    from ...io import atomic_path, encode_clip
+    from ...io import encode_clip
+    from ...io.atomic import atomic_paths
 
     made = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        with contextlib.ExitStack() as stack:
-            for name, content in outputs.items():
-                tmp = stack.enter_context(atomic_path(out_dir / name, overwrite=True))
+        with atomic_paths([out_dir / name for name in outputs], overwrite=True) as temporaries:
+            for content, tmp in zip(outputs.values(), temporaries):
                 if isinstance(content, str):
                     tmp.write_text(content)
                 else:
