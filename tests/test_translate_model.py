@@ -160,10 +160,11 @@ def test_streamed_video_translation_matches_in_memory_and_keeps_outside_pixels(t
     src = tmp_path / "cfd.mkv"
     write_clip(Clip(cfd, fps=25.0), src)
     out = tmp_path / "grey.mkv"
-    n, fps = translate_video_file(src, out, Translator(tiny_weights, batch=3), chunk=7)
-    assert (n, fps) == (40, 25.0)
+    done = translate_video_file(src, out, Translator(tiny_weights, batch=3), chunk=7)
+    assert done[:4] == (40, 25.0, 64, 64)
     streamed = read_clip(out).frames
     clip = read_clip(src)
+    assert done.changed == np.count_nonzero(streamed != clip.grey()) > 0
     from sonosynth.preprocess.doppler import rebuild_mask
 
     holes = rebuild_mask(clip)

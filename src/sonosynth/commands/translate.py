@@ -22,34 +22,52 @@ def translate_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
 ) -> None:
     """Find the colour-Doppler pixels and rebuild the greyscale anatomy under them; every other pixel is kept."""
-    from ..io import check_clip_outputs, read_clip, write_clip
-    from ..io.detect import check_readable, sniff
-    from ..methods.translate.pipeline import Translator, translate
-    from ..methods.translate.streaming import translate_video_file
+    from ..methods.translate.files import translate_file
 
-    def make_translator() -> Translator:  # built only once the input has passed its checks
-        return Translator(weights, device=device, batch=batch, temporal=not frame_by_frame, mirror=not single_pass)
+    done = translate_file(src, out, _translator(weights, device, batch, frame_by_frame, single_pass),
+                          overwrite=overwrite, mask=mask, speckle=speckle)
+    typer.echo(f"wrote {out} ({done.frames} frames, {done.height}x{done.width} (HxW), {done.fps:g} fps)")
 
-    check_clip_outputs(out, overwrite=overwrite)  # format and place, before any work
-    streamable = mask is None and not speckle and out.suffix.lower() in (".mp4", ".mkv")
-    if streamable and sniff(check_readable(src)) == "video":
-        n, fps = translate_video_file(src, out, make_translator, overwrite=overwrite)  # streamed: flat memory
-        typer.echo(f"wrote {out} ({n} frames, {fps:g} fps)")
-        return
-    clip = read_clip(src)
-    check_clip_outputs(out, overwrite=overwrite, frames=clip.n_frames)
-    holes = None
-    if mask is not None:
-        from ..errors import BadOption
 
-        m = read_clip(mask)
-        if m.frames.shape[:3] != clip.frames.shape[:3]:
-            raise BadOption(f"mask {mask} has shape {m.frames.shape[:3]}, clip has {clip.frames.shape[:3]}")
-        holes = m.grey() >= 128
-    result = translate(clip, holes=holes, translator=make_translator(), speckle=speckle)
-    write_clip(result, out, overwrite=overwrite)
-    typer.echo(f"wrote {out} ({result.n_frames} frames, {result.height}x{result.width} (HxW), {result.fps:g} fps)")
+def translate_folder_command(
+    src: Path = typer.Argument(..., help="Folder of clips (searched through its subfolders)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output folder: each clip lands at its own relative path."),
+    suffix: Optional[str] = typer.Option(None, "--suffix", help="Output format for every clip (.mp4 .mkv .gif .npz .dcm .png); "
+                                         "default: the input's own, else .dcm for DICOM, .png for stills, lossless .mkv for video."),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="Weights (.safetensors with its .json); default: shipped small model."),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
+    batch: int = typer.Option(8, "--batch", help="Frames per network call."),
+    frame_by_frame: bool = typer.Option(False, "--frame-by-frame", help="Ignore other frames (the paper's setting; for comparison)."),
+    single_pass: bool = typer.Option(False, "--single-pass", help="One network pass: about 1.5x faster, slightly worse fills."),
+    speckle: Optional[bool] = typer.Option(None, "--speckle/--no-speckle",
+                                           help="Add speckle copied from nearby tissue to rebuilt pixels (default: stills only)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Redo outputs that exist (default: keep them, so a rerun finishes a batch)."),
+) -> None:
+    """Translate every clip of a folder with one loaded model; a clip that fails is logged and the rest go on.
+
+    Writes translate_log.csv in the output folder (each clip: translated, kept or failed, and why) and exits
+    with code 2 if any clip failed."""
+    from ..errors import UserError
+    from ..methods.translate.files import FOLDER_LOG, translate_folder
+
+    rows = translate_folder(src, out, _translator(weights, device, batch, frame_by_frame, single_pass), suffix=suffix,
+                            overwrite=overwrite, speckle=speckle,
+                            echo=lambda line, failed: typer.echo(line, err=failed))
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("translated", "kept", "failed")}
+    summary = (f"{counts['translated']} translated, {counts['kept']} kept, {counts['failed']} failed "
+               f"of {len(rows)} clips; log: {out / FOLDER_LOG}")
+    if counts["failed"]:
+        raise UserError(summary)
+    typer.echo(summary)
+
+
+def _translator(weights, device, batch, frame_by_frame, single_pass):
+    """A function that loads the model: called only once an input has passed its checks."""
+    from ..methods.translate.pipeline import Translator
+
+    return lambda: Translator(weights, device=device, batch=batch, temporal=not frame_by_frame, mirror=not single_pass)
 
 
 def register(app: typer.Typer) -> None:
     app.command("translate")(translate_command)
+    app.command("translate-folder")(translate_folder_command)

@@ -1,0 +1,215 @@
+"""Translating files: one clip file into another (streamed when it can be), or every clip of a folder.
+
+A dataset arrives as a folder of clips, not one clip: `translate_folder` walks it, translates each
+clip into the same place under the output folder with one loaded model, records what happened to
+each in a CSV log, and goes on past a clip it cannot read (named in one line) so that one corrupt
+file does not cost the rest. An output that already exists is kept, not redone, unless overwrite is
+asked for, so running the same command again finishes an interrupted batch.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ...errors import BadOption, Interrupted, UserError, one_line
+from ...io import WRITE_FORMATS, check_clip_outputs, read_clip, write_clip
+from ...io.atomic import atomic_path
+from ...io.detect import DICOM_EXT, IMAGE_EXT, META_EXT, VIDEO_EXT, check_readable, sniff
+from .pipeline import Translator, translate
+
+FOLDER_LOG = "translate_log.csv"  # written into the output folder; replaced by each run over the folder
+CLIP_EXT = VIDEO_EXT | IMAGE_EXT | DICOM_EXT | META_EXT | {".npz"}
+LOSSLESS_VIDEO = ".mkv"  # where the input's own format cannot be written: nothing is lost beyond the input
+
+
+@dataclass(frozen=True)
+class Translated:
+    """What one translation wrote: its size, and the share of its pixels whose grey the fill changed
+    (0 for a clip without colour: it is written as it came)."""
+
+    frames: int
+    height: int
+    width: int
+    fps: float
+    changed: float
+
+
+def translate_file(src: Path, out: Path, translator: Callable[[], Translator], overwrite: bool = False,
+                   mask: Path | None = None, speckle: bool | None = None) -> Translated:
+    """`src` translated into `out`. A video written as .mp4/.mkv streams (flat memory for any length);
+    anything else is read whole. `translator` makes the model once the input has passed its checks."""
+    from .streaming import translate_video_file
+
+    check_clip_outputs(out, overwrite=overwrite)  # format and place, before any work
+    if mask is None and not speckle and out.suffix.lower() in (".mp4", ".mkv") and sniff(check_readable(src)) == "video":
+        s = translate_video_file(src, out, translator, overwrite=overwrite)
+        return Translated(s.frames, s.height, s.width, s.fps, s.changed / max(1, s.frames * s.height * s.width))
+    clip = read_clip(src)
+    check_clip_outputs(out, overwrite=overwrite, frames=clip.n_frames)
+    holes = None
+    if mask is not None:
+        m = read_clip(mask)
+        if m.frames.shape[:3] != clip.frames.shape[:3]:
+            raise BadOption(f"mask {mask} has shape {m.frames.shape[:3]}, clip has {clip.frames.shape[:3]}")
+        holes = m.grey() >= 128
+    result = translate(clip, holes=holes, translator=translator(), speckle=speckle)
+    write_clip(result, out, overwrite=overwrite)
+    changed = float(np.mean(result.grey() != clip.grey()))
+    return Translated(result.n_frames, result.height, result.width, result.fps, changed)
+
+
+def output_name(src: Path, suffix: str | None) -> str:
+    """The output's file name: the input's stem with `suffix`, or with the input's own format where it can
+    be written (.dcm for DICOM without an extension, .png for other stills, lossless .mkv for other video)."""
+    ext = src.suffix.lower()
+    if suffix is None:
+        if ext in WRITE_FORMATS:
+            suffix = ext
+        elif ext in IMAGE_EXT:
+            suffix = ".png"
+        elif ext in DICOM_EXT or ext == "":
+            suffix = ".dcm"
+        else:
+            suffix = LOSSLESS_VIDEO
+    return (src.stem if ext in CLIP_EXT else src.name) + suffix
+
+
+def plan_folder(src_dir: Path, out_dir: Path, suffix: str | None = None) -> tuple[list[tuple[Path, Path]], int]:
+    """(input, output) pairs for every clip under `src_dir`, and how many other files were passed over.
+
+    A clip is a file with a clip format's extension, or a DICOM without one (as scanners write them);
+    hidden files and folders are passed over. Refused before any work: an output folder inside the
+    input folder (or the other way round: a second run would take outputs for inputs), no clip at
+    all, and two inputs that would be written to one output."""
+    if suffix is not None and not suffix.startswith("."):
+        suffix = "." + suffix  # "mkv" as well as ".mkv"
+    if suffix is not None and suffix.lower() not in WRITE_FORMATS:
+        raise BadOption(f"--suffix must be one of {', '.join(WRITE_FORMATS)}, not {suffix!r}")
+    src_dir = check_readable(src_dir)
+    if not src_dir.is_dir():
+        raise BadOption(f"{src_dir} is a file: give a folder of clips (or use `sonosynth translate` for one clip)")
+    inside, outside = src_dir.resolve(), out_dir.resolve()
+    if inside == outside or inside in outside.parents or outside in inside.parents:
+        raise BadOption(f"the output folder {out_dir} must lie outside the input folder {src_dir}, and not hold it")
+    jobs, passed_over, claimed = [], 0, {}
+    for path in sorted(_visible_files(src_dir)):
+        if not _is_clip(path):
+            passed_over += 1
+            continue
+        rel = path.relative_to(src_dir)
+        out = out_dir / rel.parent / output_name(path, suffix)
+        key = os.path.normcase(str(out))
+        if key in claimed:
+            raise BadOption(f"{claimed[key]} and {rel} would both be written to {out}: rename one of them")
+        claimed[key] = rel
+        jobs.append((path, out))
+    if not jobs:
+        raise BadOption(f"no clips found in {src_dir} (looked for {', '.join(sorted(CLIP_EXT))} and DICOM files)")
+    return jobs, passed_over
+
+
+def _visible_files(folder: Path) -> Iterable[Path]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        yield from (Path(root) / f for f in files if not f.startswith("."))
+
+
+def _is_clip(path: Path) -> bool:
+    if path.suffix.lower() in CLIP_EXT:
+        return True
+    if path.suffix or not path.is_file():  # not a regular file: a pipe would block the read
+        return False
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(132)[128:132] == b"DICM"
+    except OSError:
+        return False
+
+
+def translate_folder(src_dir: Path, out_dir: Path, translator: Callable[[], Translator], suffix: str | None = None,
+                     overwrite: bool = False, speckle: bool | None = None,
+                     echo: Callable[[str, bool], None] = lambda line, failed: print(line)) -> list[dict]:
+    """Every clip under `src_dir` translated into the same place under `out_dir`; returns the log's rows
+    (status translated, kept or failed) after writing them to `out_dir/FOLDER_LOG`. A clip that cannot be
+    read or written as asked is logged as failed with its reason and the rest go on; a write the machine
+    refuses (a full disk) stops the batch. `translator` is called at most once; `echo(line, failed)` hears of
+    each clip as it is done."""
+    jobs, passed_over = plan_folder(src_dir, out_dir, suffix)
+    loaded: list[Translator] = []
+
+    def shared() -> Translator:
+        if not loaded:
+            loaded.append(translator())
+        return loaded[0]
+
+    made = _make_folder(out_dir)
+    rows: list[dict] = []
+    try:
+        for k, (src, out) in enumerate(jobs, start=1):
+            rows.append(_one(src, out, src_dir, out_dir, shared, overwrite, speckle, made))
+            row = rows[-1]
+            echo(f"[{k}/{len(jobs)}] {row['status']}: {row['source']}" + (f": {row['reason']}" if row["reason"] else ""),
+                 row["status"] == "failed")
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through the CLI: the clip under way leaves nothing behind
+        listed = f" (listed in {out_dir / FOLDER_LOG})" if rows else ""
+        raise Interrupted(f"stopped after {len(rows)} of {len(jobs)} clips{listed}; "
+                          "the same command again does the rest and keeps what is done") from None
+    finally:
+        if rows:
+            _write_log(out_dir / FOLDER_LOG, rows)
+        for folder in sorted(made, key=lambda p: len(p.parts), reverse=True):  # folders left empty by failures
+            _remove_if_empty(folder)
+    if passed_over:
+        echo(f"passed over {passed_over} file(s) that are not clips", False)
+    return rows
+
+
+def _one(src: Path, out: Path, src_dir: Path, out_dir: Path, translator: Callable[[], Translator], overwrite: bool,
+         speckle: bool | None, made: list[Path]) -> dict:
+    row = {"source": str(src.relative_to(src_dir)), "output": str(out.relative_to(out_dir)), "status": "",
+           "frames": "", "height": "", "width": "", "fps": "", "changed": "", "seconds": "", "reason": ""}
+    if out.is_file() and not overwrite:
+        row.update(status="kept", reason="the output exists (--overwrite redoes it)")
+        return row
+    started = time.perf_counter()
+    try:
+        made.extend(_make_folder(out.parent))
+        done = translate_file(src, out, translator, overwrite=overwrite, speckle=speckle)
+    except UserError as e:
+        row.update(status="failed", reason=one_line(e))
+        return row
+    row.update(status="translated", **asdict(done), seconds=f"{time.perf_counter() - started:.2f}")
+    row["changed"] = f"{done.changed:.5f}"
+    return row
+
+
+def _make_folder(folder: Path) -> list[Path]:
+    """Create `folder` and its missing parents; return those it made (to remove again if left empty)."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    if folder.exists() and not folder.is_dir():
+        raise BadOption(f"{folder} is a file, not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # not empty (or already gone): it stays
+
+
+def _write_log(path: Path, rows: list[dict]) -> None:
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    with atomic_path(path, overwrite=True) as tmp:
+        tmp.write_text(text.getvalue())
