@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import sys
 
 import click
@@ -61,6 +62,7 @@ def out_of_memory(e: Exception) -> bool:
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a user's mistake becomes one line on stderr and exit code 2."""
     command = typer.main.get_command(app)
+    signal.signal(signal.SIGTERM, _stop)  # Lightning puts its own in place while a training runs
     try:
         rc = command.main(args=argv, prog_name="sonosynth", standalone_mode=False)
     except Interrupted as e:
@@ -96,6 +98,12 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as e:
         _internal_error(e)
     sys.exit(rc if isinstance(rc, int) else 0)
+
+
+def _stop(signum, frame) -> None:
+    """SIGTERM (a scheduler's stop, `kill`) unwinds like Ctrl-C: temporary outputs are removed on the way out
+    and a folder's log is written; without it the process died where it stood, leaving its temporaries."""
+    raise KeyboardInterrupt
 
 
 def _internal_error(e: Exception) -> None:
