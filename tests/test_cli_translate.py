@@ -176,3 +176,24 @@ def test_thin_and_tiny_clips_translate(files, tmp_path, shape):
     assert out.shape == shape
     np.testing.assert_array_equal(out[~coloured], rgb[..., 0][~coloured])
     assert not np.array_equal(out[coloured], rgb[..., 0][coloured])  # the colour was rebuilt, not greyed
+
+
+def test_a_translation_stopped_by_sigterm_exits_130_and_leaves_no_temporary(files, tmp_path):
+    """SIGTERM used to end the process where it stood, leaving the hidden partial output behind."""
+    import signal
+    import time
+
+    cfd = read_clip(files / "cfd.npz").frames
+    src, out = tmp_path / "long.mkv", tmp_path / "out" / "grey.mp4"
+    write_clip(Clip(np.concatenate([cfd] * 50), fps=20.0), src)  # 600 frames, streamed
+    out.parent.mkdir()
+    proc = subprocess.Popen([EXE, "--quiet", "translate", str(src), "-o", str(out), "--weights", str(files / "tiny.safetensors")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not any(out.parent.iterdir()) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None and any(p.name.endswith(".part.mp4") for p in out.parent.iterdir())
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err.strip() == "sonosynth: interrupted", err
+    assert list(out.parent.iterdir()) == []

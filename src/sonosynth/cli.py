@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _stop)  # Lightning puts its own in place while a training runs
     try:
         rc = command.main(args=argv, prog_name="sonosynth", standalone_mode=False)
+        if rc == 130:  # typer's answer to Ctrl-C (or SIGTERM, `_stop`): the exit code, and no word
+            print("sonosynth: interrupted", file=sys.stderr)
     except Interrupted as e:
         print(f"sonosynth: interrupted: {one_line(e)}", file=sys.stderr)
         sys.exit(e.exit_code)
