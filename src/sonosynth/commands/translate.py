@@ -1,4 +1,4 @@
-"""`sonosynth translate`: colour-Doppler clip in, greyscale B-mode clip out."""
+"""`sonosynth translate` (colour-Doppler clip in, greyscale B-mode clip out) and `translate-folder` (every clip of a folder)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,19 +6,27 @@ from typing import Optional
 
 import typer
 
+# The model's options, shared by `translate` and `translate-folder`.
+WEIGHTS = typer.Option(None, "--weights", help="Weights (.safetensors with its .json); default: shipped small model.")
+DEVICE = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N.")
+BATCH = typer.Option(8, "--batch", help="Frames per network call.")
+FRAME_BY_FRAME = typer.Option(False, "--frame-by-frame", help="Ignore other frames (the paper's setting; for comparison).")
+SINGLE_PASS = typer.Option(False, "--single-pass",
+                           help="One network pass, not the mean with the mirrored input's: about 1.5x faster, slightly worse fills.")
+SPECKLE = typer.Option(None, "--speckle/--no-speckle",
+                       help="Add speckle copied from nearby tissue to rebuilt pixels (default: stills only).")
+
 
 def translate_command(
     src: Path = typer.Argument(..., help="Input clip (DICOM, mp4, avi, mov, png, npz, ...)."),
     out: Path = typer.Option(..., "-o", "--out", help="Output clip; format from the extension (.mp4 .mkv .gif .npz .dcm .png)."),
-    weights: Optional[Path] = typer.Option(None, "--weights", help="Weights (.safetensors with its .json); default: shipped small model."),
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
-    batch: int = typer.Option(8, "--batch", help="Frames per network call."),
+    weights: Optional[Path] = WEIGHTS,
+    device: str = DEVICE,
+    batch: int = BATCH,
     mask: Optional[Path] = typer.Option(None, "--mask", help="Use this mask clip (255 = replace) instead of detecting colour."),
-    frame_by_frame: bool = typer.Option(False, "--frame-by-frame", help="Ignore other frames (the paper's setting; for comparison)."),
-    single_pass: bool = typer.Option(False, "--single-pass",
-                                     help="One network pass, not the mean with the mirrored input's: about 1.5x faster, slightly worse fills."),
-    speckle: Optional[bool] = typer.Option(None, "--speckle/--no-speckle",
-                                           help="Add speckle copied from nearby tissue to rebuilt pixels (default: stills only)."),
+    frame_by_frame: bool = FRAME_BY_FRAME,
+    single_pass: bool = SINGLE_PASS,
+    speckle: Optional[bool] = SPECKLE,
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
 ) -> None:
     """Find the colour-Doppler pixels and rebuild the greyscale anatomy under them; every other pixel is kept."""
@@ -34,19 +42,17 @@ def translate_folder_command(
     out: Path = typer.Option(..., "-o", "--out", help="Output folder: each clip lands at its own relative path."),
     suffix: Optional[str] = typer.Option(None, "--suffix", help="Output format for every clip (.mp4 .mkv .gif .npz .dcm .png); "
                                          "default: the input's own, else .dcm for DICOM, .png for stills, lossless .mkv for video."),
-    weights: Optional[Path] = typer.Option(None, "--weights", help="Weights (.safetensors with its .json); default: shipped small model."),
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
-    batch: int = typer.Option(8, "--batch", help="Frames per network call."),
-    frame_by_frame: bool = typer.Option(False, "--frame-by-frame", help="Ignore other frames (the paper's setting; for comparison)."),
-    single_pass: bool = typer.Option(False, "--single-pass", help="One network pass: about 1.5x faster, slightly worse fills."),
-    speckle: Optional[bool] = typer.Option(None, "--speckle/--no-speckle",
-                                           help="Add speckle copied from nearby tissue to rebuilt pixels (default: stills only)."),
+    weights: Optional[Path] = WEIGHTS,
+    device: str = DEVICE,
+    batch: int = BATCH,
+    frame_by_frame: bool = FRAME_BY_FRAME,
+    single_pass: bool = SINGLE_PASS,
+    speckle: Optional[bool] = SPECKLE,
     overwrite: bool = typer.Option(False, "--overwrite", help="Redo outputs that exist (default: keep them, so a rerun finishes a batch)."),
 ) -> None:
     """Translate every clip of a folder with one loaded model; a clip that fails is logged and the rest go on.
 
-    Writes translate_log.csv in the output folder (each clip: translated, kept or failed, and why) and exits
-    with code 2 if any clip failed."""
+    Writes OUT/translate_log.csv (each clip: translated, kept or failed, and why); exit code 2 if any failed."""
     from ..errors import UserError
     from ..methods.translate.files import FOLDER_LOG, translate_folder
 
