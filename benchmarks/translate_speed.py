@@ -64,7 +64,7 @@ def networks_alone_fps(tr: Translator, holes: np.ndarray, repeats: int, sync) ->
     n = tr.batch * (2 if tr.mirror else 1)
     x = torch.rand(n, N_INPUTS, *holes.shape[1:], device=tr.device) * 2 - 1
     x[:, 1] = torch.from_numpy(holes[:n]).to(tr.device, torch.float32)
-    with torch.inference_mode():
+    with torch.inference_mode(), torch.autocast(tr.device.type, torch.bfloat16, enabled=tr.precision == "bfloat16"):
         tr.generator(x)  # warm-up
         return median_fps(lambda: tr.generator(x), tr.batch, max(repeats, 5), sync)
 
@@ -77,6 +77,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2, help="CPU threads for torch (0: torch's default, every core)")
     ap.add_argument("--frames", type=int, default=240)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--precisions", nargs="+", default=["float32", "bfloat16"],
+                    help="the networks' arithmetic, each its own rows (bfloat16 pays only where the hardware has it)")
     args = ap.parse_args()
     import torch
 
@@ -92,9 +94,9 @@ def main() -> None:
         clip = speed_clip(size, args.frames)
         holes = rebuild_mask(clip)
         grey = clip.grey()
-        for weights in args.weights:
-            label = Path(weights).stem if weights else "shipped small"
-            tr = Translator(weights, device=args.device)
+        for weights, precision in [(w, p) for w in args.weights for p in args.precisions]:
+            label = (Path(weights).stem if weights else "shipped small") + ("" if precision == "float32" else f", {precision}")
+            tr = Translator(weights, device=args.device, precision=precision)
             translate(Clip(clip.frames[:20], fps=30.0), holes=holes[:20], translator=tr)  # warm-up
             fps = median_fps(lambda: translate(clip, holes=holes, translator=tr), args.frames, args.repeats, sync)
             print(f"| sonosynth | {label} | {size}² | {fps:.1f} |", flush=True)

@@ -99,7 +99,7 @@ def user_weights(files, tmp_path, card=None, poison=False) -> str:
 @pytest.mark.parametrize("case", ["missing weights", "junk weights", "weights with NaN", "card not a mapping",
                                   "config too wide to build", "config of other networks", "mask of other size",
                                   "output exists", "bad input", "unknown device", "no such CUDA device", "batch 0",
-                                  "format not writable", "png for a clip"])
+                                  "format not writable", "png for a clip", "unknown precision"])
 def test_translate_refusals_are_one_line_exit_2_and_write_nothing(files, tmp_path, case):
     import json
 
@@ -143,6 +143,9 @@ def test_translate_refusals_are_one_line_exit_2_and_write_nothing(files, tmp_pat
     elif case == "batch 0":
         args += ["--batch", "0"]
         expect = "--batch must be a whole number of at least 1"
+    elif case == "unknown precision":
+        args += ["--precision", "fp16"]
+        expect = "--precision must be one of float32, bfloat16"
     else:
         (tmp_path / "bad.mp4").write_bytes(b"not a video at all")
         args[1], expect = str(tmp_path / "bad.mp4"), "not a readable video"

@@ -442,3 +442,25 @@ def test_streamed_translation_of_a_lossy_file_applies_the_lossy_rule(tiny_weight
             outputs[suffix, weight] = read_clip(out).frames
     assert not np.array_equal(outputs[".mp4", 0.0], outputs[".mp4", 1 / 3])
     np.testing.assert_array_equal(outputs[".mkv", 0.0], outputs[".mkv", 1 / 3])
+
+
+def test_bfloat16_networks_fill_as_float32_does_and_an_unknown_precision_is_refused():
+    """The shipped model under bfloat16 autocast: the same pixels kept, the fills a rounding apart."""
+    from sonosynth.synth.overlay import paint_cfd
+
+    rng = np.random.default_rng(4)
+    base = rng.gamma(2.0, 35.0, (64, 80)).clip(0, 255)
+    base[16:48, 12:60] *= 0.25
+    grey = np.stack([np.roll(base, t % 5, axis=1) for t in range(10)]).astype(np.uint8)
+    cfd, mask, truth = paint_cfd(grey, seed=2, fps=20.0)
+    clip = Clip(cfd, fps=20.0)
+    full = translate(clip, holes=mask).frames
+    half = translate(clip, holes=mask, precision="bfloat16").frames
+    np.testing.assert_array_equal(half[~mask], full[~mask])
+    diff = half[mask].astype(float) - full[mask]
+    assert np.abs(diff).max() > 0  # the option reaches the networks
+    assert 10 * np.log10(255.0**2 / np.mean(diff**2)) > 40  # but moves the fill far less than its error does
+    error = lambda out: np.mean((out[mask].astype(float) - truth[mask]) ** 2)  # noqa: E731
+    assert abs(10 * np.log10(error(half) / error(full))) < 0.05
+    with pytest.raises(BadOption, match="--precision must be one of float32, bfloat16"):
+        Translator(precision="float16")

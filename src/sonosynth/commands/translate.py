@@ -13,6 +13,9 @@ BATCH = typer.Option(8, "--batch", help="Frames per network call.")
 FRAME_BY_FRAME = typer.Option(False, "--frame-by-frame", help="Ignore other frames (the paper's setting; for comparison).")
 SINGLE_PASS = typer.Option(False, "--single-pass",
                            help="One network pass, not the mean with the mirrored input's: about 1.5x faster, slightly worse fills.")
+PRECISION = typer.Option("float32", "--precision",
+                         help="float32, or bfloat16: 1.4-2x faster where the hardware has bfloat16 arithmetic "
+                              "(slower where it has not), fills within a few thousandths of a dB.")
 SPECKLE = typer.Option(None, "--speckle/--no-speckle",
                        help="Add speckle copied from nearby tissue to rebuilt pixels (default: stills only).")
 
@@ -26,13 +29,14 @@ def translate_command(
     mask: Optional[Path] = typer.Option(None, "--mask", help="Use this mask clip (255 = replace) instead of detecting colour."),
     frame_by_frame: bool = FRAME_BY_FRAME,
     single_pass: bool = SINGLE_PASS,
+    precision: str = PRECISION,
     speckle: Optional[bool] = SPECKLE,
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
 ) -> None:
     """Find the colour-Doppler pixels and rebuild the greyscale anatomy under them; every other pixel is kept."""
     from ..methods.translate.files import translate_file
 
-    done = translate_file(src, out, _translator(weights, device, batch, frame_by_frame, single_pass),
+    done = translate_file(src, out, _translator(weights, device, batch, frame_by_frame, single_pass, precision),
                           overwrite=overwrite, mask=mask, speckle=speckle)
     typer.echo(f"wrote {out} ({done.frames} frames, {done.height}x{done.width} (HxW), {done.fps:g} fps)")
 
@@ -47,6 +51,7 @@ def translate_folder_command(
     batch: int = BATCH,
     frame_by_frame: bool = FRAME_BY_FRAME,
     single_pass: bool = SINGLE_PASS,
+    precision: str = PRECISION,
     speckle: Optional[bool] = SPECKLE,
     overwrite: bool = typer.Option(False, "--overwrite", help="Redo outputs that exist (default: keep them, so a rerun finishes a batch)."),
 ) -> None:
@@ -56,7 +61,7 @@ def translate_folder_command(
     from ..errors import UserError
     from ..methods.translate.files import FOLDER_LOG, translate_folder
 
-    rows = translate_folder(src, out, _translator(weights, device, batch, frame_by_frame, single_pass), suffix=suffix,
+    rows = translate_folder(src, out, _translator(weights, device, batch, frame_by_frame, single_pass, precision), suffix=suffix,
                             overwrite=overwrite, speckle=speckle,
                             echo=lambda line, failed: typer.echo(line, err=failed))
     counts = {s: sum(r["status"] == s for r in rows) for s in ("translated", "kept", "failed")}
@@ -67,11 +72,12 @@ def translate_folder_command(
     typer.echo(summary)
 
 
-def _translator(weights, device, batch, frame_by_frame, single_pass):
+def _translator(weights, device, batch, frame_by_frame, single_pass, precision):
     """A function that loads the model: called only once an input has passed its checks."""
     from ..methods.translate.pipeline import Translator
 
-    return lambda: Translator(weights, device=device, batch=batch, temporal=not frame_by_frame, mirror=not single_pass)
+    return lambda: Translator(weights, device=device, batch=batch, temporal=not frame_by_frame, mirror=not single_pass,
+                              precision=precision)
 
 
 def register(app: typer.Typer) -> None:
