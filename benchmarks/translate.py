@@ -133,9 +133,9 @@ def domain_cases(data: Path, domain: str, frames: int, quick: bool) -> list[tupl
 
 
 def evaluate(data: Path, seeds: list[int], frames: int, quick: bool, weights: str | None, work: Path,
-             true_mask_holes: bool = False):
-    translator = Translator(weights, temporal=True)
-    frame_translator = Translator(weights, temporal=False)
+             true_mask_holes: bool = False, precision: str = "float32"):
+    translator = Translator(weights, temporal=True, precision=precision)
+    frame_translator = Translator(weights, temporal=False, precision=precision)
     rows = []
     for domain in ("lung (held-out)", "second domain (never trained on)"):
         for name, grey, fps in domain_cases(data, domain, frames, quick):
@@ -162,7 +162,7 @@ def evaluate(data: Path, seeds: list[int], frames: int, quick: bool, weights: st
     return rows
 
 
-def speed(weights: str | None, work: Path) -> dict[str, float]:
+def speed(weights: str | None, work: Path, precision: str = "float32") -> dict[str, float]:
     """frames/s at 112×112 (2 CPU threads; median of SPEED_RUNS runs: single runs on a shared 2-core machine
     vary by ±15 %) and peak RAM of the streaming CLI for 100 vs 2,000 frames (median of RSS_RUNS runs)."""
     from translate_speed import median_fps, speed_clip
@@ -170,7 +170,7 @@ def speed(weights: str | None, work: Path) -> dict[str, float]:
     clip = speed_clip(112)
     cfd = clip.frames
     holes = rebuild_mask(clip)
-    tr = Translator(weights)
+    tr = Translator(weights, precision=precision)
     translate(Clip(cfd[:20], fps=30.0), holes=holes[:20], translator=tr)  # warm-up
     result = {"fps_112": median_fps(lambda: translate(clip, holes=holes, translator=tr), len(cfd), SPEED_RUNS)}
     exe = Path(sys.executable).with_name("sonosynth")
@@ -178,7 +178,8 @@ def speed(weights: str | None, work: Path) -> dict[str, float]:
         src = work / f"long{n}.mkv"
         reps = -(-n // len(cfd))
         write_clip(Clip(np.concatenate([cfd] * reps)[:n], fps=30.0), src, overwrite=True)
-        cmd = [str(exe), "--quiet", "translate", str(src), "-o", str(work / f"long{n}_out.mkv"), "--overwrite"]
+        cmd = [str(exe), "--quiet", "translate", str(src), "-o", str(work / f"long{n}_out.mkv"), "--overwrite",
+               "--precision", precision]
         if weights:
             cmd += ["--weights", weights]
         peaks = []
@@ -217,6 +218,7 @@ def main() -> None:
     ap.add_argument("--true-mask", action="store_true",
                     help="give every method the painter's true mask instead of the detected one (isolates the filling)")
     ap.add_argument("--no-speed", action="store_true", help="skip the speed and memory measurement")
+    ap.add_argument("--precision", default="float32", choices=("float32", "bfloat16"), help="of sonosynth's networks")
     args = ap.parse_args()
     if not args.data.is_dir():
         raise SystemExit(f"data folder {args.data} not found (pass --data)")
@@ -226,9 +228,9 @@ def main() -> None:
     seeds = args.seeds[:1] if args.quick else args.seeds
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        rows = evaluate(args.data, seeds, args.frames, args.quick, args.weights, work, args.true_mask)
-        spd = None if args.no_speed else speed(args.weights, work)
-    print("holes: " + ("the painter's true mask" if args.true_mask else "detected by sonosynth.preprocess.rebuild_mask (the Doppler mask, + 2 px after a lossy codec), the same for every method")
+        rows = evaluate(args.data, seeds, args.frames, args.quick, args.weights, work, args.true_mask, args.precision)
+        spd = None if args.no_speed else speed(args.weights, work, args.precision)
+    print(f"sonosynth's networks in {args.precision}; holes: " + ("the painter's true mask" if args.true_mask else "detected by sonosynth.preprocess.rebuild_mask (the Doppler mask, + 2 px after a lossy codec), the same for every method")
           + "; scores over the painter's true mask")
     for domain in ("lung (held-out)", "second domain (never trained on)"):
         for codec in ("lossless", "H.264", CODEC_TRUTH):
