@@ -64,3 +64,23 @@ def clip_folder(tmp_path_factory):
         frames = np.stack([np.roll(base, t, axis=1) for t in range(10)]).astype(np.uint8)
         write_clip(Clip(frames, fps=20.0), folder / f"clip{k}.npz")
     return folder
+
+
+@pytest.fixture(scope="session")
+def painted_speckle():
+    """Builds (grey, cfd, mask, truth): speckle-like greyscale frames with a dark vessel-like region, sliding
+    sideways a pixel a frame (period 4), and colour flow painted on them by the synthesiser."""
+    import numpy as np
+
+    from sonosynth.synth.overlay import paint_cfd
+
+    def build(shape=(64, 80), frames: int = 12, seed: int = 2, paint_seed: int = 1):
+        rng = np.random.default_rng(seed)
+        base = rng.gamma(2.0, 35.0, shape).clip(0, 255)
+        h, w = shape
+        base[h // 4:h * 11 // 16, w // 8:w * 3 // 4] *= 0.2
+        grey = np.stack([np.roll(base, t % 4, axis=1) for t in range(frames)]).astype(np.uint8)
+        cfd, mask, truth = paint_cfd(grey, seed=paint_seed, fps=20.0)
+        return grey, cfd, mask, truth
+
+    return build

@@ -13,7 +13,6 @@ import pytest
 
 from sonosynth.clip import Clip
 from sonosynth.io import read_clip, write_clip
-from sonosynth.synth.overlay import paint_cfd
 
 EXE = str(Path(sys.executable).parent / "sonosynth")
 
@@ -28,12 +27,8 @@ def log_rows(out: Path) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def painted():
-    rng = np.random.default_rng(2)
-    base = rng.gamma(2.0, 35.0, (64, 80)).clip(0, 255)
-    base[14:44, 10:60] *= 0.2
-    grey = np.stack([np.roll(base, t % 4, axis=1) for t in range(12)]).astype(np.uint8)
-    cfd, _, _ = paint_cfd(grey, seed=1, fps=20.0)
+def painted(painted_speckle):
+    grey, cfd, _, _ = painted_speckle()
     return grey, cfd
 
 

@@ -444,15 +444,9 @@ def test_streamed_translation_of_a_lossy_file_applies_the_lossy_rule(tiny_weight
     np.testing.assert_array_equal(outputs[".mkv", 0.0], outputs[".mkv", 1 / 3])
 
 
-def test_bfloat16_networks_fill_as_float32_does_and_an_unknown_precision_is_refused():
+def test_bfloat16_networks_fill_as_float32_does_and_an_unknown_precision_is_refused(painted_speckle):
     """The shipped model under bfloat16 autocast: the same pixels kept, the fills a rounding apart."""
-    from sonosynth.synth.overlay import paint_cfd
-
-    rng = np.random.default_rng(4)
-    base = rng.gamma(2.0, 35.0, (64, 80)).clip(0, 255)
-    base[16:48, 12:60] *= 0.25
-    grey = np.stack([np.roll(base, t % 5, axis=1) for t in range(10)]).astype(np.uint8)
-    cfd, mask, truth = paint_cfd(grey, seed=2, fps=20.0)
+    _, cfd, mask, truth = painted_speckle(frames=10, seed=4, paint_seed=2)
     clip = Clip(cfd, fps=20.0)
     full = translate(clip, holes=mask).frames
     half = translate(clip, holes=mask, precision="bfloat16").frames
