@@ -50,6 +50,7 @@ def dataset(tmp_path, painted):
     writer.release()
     (d / "bad.mp4").write_bytes(np.random.default_rng(0).bytes(3000))
     (d / "notes.txt").write_text("scanner export")
+    shutil.copy(d / "sub" / "b.dcm", d / "DICOMDIR")  # a media folder's index: a DICOM file, but no clip
     (d / ".DS_Store").write_bytes(b"\0" * 10)
     return d
 
@@ -60,7 +61,7 @@ def test_every_clip_is_translated_into_its_place_and_a_corrupt_one_does_not_stop
     assert r.returncode == 2 and "Traceback" not in r.stderr
     err = r.stderr.strip().splitlines()
     assert len(err) == 2 and "failed: bad.mp4" in err[0] and "6 translated, 0 kept, 1 failed of 7 clips" in err[1]
-    assert "passed over 1 file(s)" in r.stdout  # notes.txt; the hidden file is not even counted
+    assert "passed over 2 file(s)" in r.stdout  # notes.txt and DICOMDIR; the hidden file is not even counted
     made = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert made == ["a.mp4", "c.png", "greyscale.npz", "sub/IM0001.dcm", "sub/b.dcm", "sub/d.mkv", "translate_log.csv"]
     rows = log_rows(out)

@@ -84,8 +84,8 @@ def output_name(src: Path, suffix: str | None) -> str:
 def plan_folder(src_dir: Path, out_dir: Path, suffix: str | None = None) -> tuple[list[tuple[Path, Path]], int]:
     """(input, output) pairs for every clip under `src_dir`, and how many other files were passed over.
 
-    A clip is a file with a clip format's extension, or a DICOM without one (as scanners write them);
-    hidden files and folders are passed over. Refused before any work: an output folder inside the
+    A clip is a file with a clip format's extension, or a DICOM without one (as scanners write them) that is
+    not a media folder's DICOMDIR index; hidden files and folders are passed over. Refused before any work: an output folder inside the
     input folder (or the other way round: a second run would take outputs for inputs), no clip at
     all, and two inputs that would be written to one output."""
     if suffix is not None and not suffix.startswith("."):
@@ -122,6 +122,8 @@ def _visible_files(folder: Path) -> Iterable[Path]:
 
 
 def _is_clip(path: Path) -> bool:
+    if path.name.upper() == "DICOMDIR":  # a DICOM media folder's index of its files, not an image
+        return False
     if path.suffix.lower() in CLIP_EXT:
         return True
     if path.suffix or not path.is_file():  # not a regular file: a pipe would block the read
