@@ -176,18 +176,22 @@ def test_a_folder_of_bad_inputs_fails_clip_by_clip_in_one_line_each(tiny_weights
     assert [p.name for p in out.rglob("*")] == ["translate_log.csv"]  # no output, no folder left empty
 
 
+def start_long_batch(cfd: np.ndarray, clips: int, src: Path, out: Path, weights: Path) -> tuple[subprocess.Popen, str]:
+    """A batch of 300-frame clips (long enough to be caught part-way) started in its own process; returns the
+    process once it has finished its first clip, and the line that said so."""
+    src.mkdir()
+    for k in range(clips):
+        write_clip(Clip(np.concatenate([cfd] * 25), fps=20.0), src / f"clip{k}.mkv")
+    proc = subprocess.Popen([EXE, "--quiet", "translate-folder", str(src), "-o", str(out), "--weights", str(weights)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc, proc.stdout.readline()
+
+
 def test_a_batch_stopped_by_sigterm_leaves_whole_outputs_a_log_and_no_temporaries(painted, tiny_weights, tmp_path):
     import signal
 
-    _, cfd = painted
     src, out = tmp_path / "in", tmp_path / "out"
-    src.mkdir()
-    long = np.concatenate([cfd] * 25)  # 300 frames: long enough to be caught part-way
-    for k in range(4):
-        write_clip(Clip(long, fps=20.0), src / f"clip{k}.mkv")
-    proc = subprocess.Popen([EXE, "--quiet", "translate-folder", str(src), "-o", str(out), "--weights", str(tiny_weights)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    first = proc.stdout.readline()
+    proc, first = start_long_batch(painted[1], 4, src, out, tiny_weights)
     proc.send_signal(signal.SIGTERM)
     rest, err = proc.communicate(timeout=120)
     assert first.startswith("[1/4] translated: clip0.mkv") and proc.returncode == 130, (first, err)
@@ -199,3 +203,15 @@ def test_a_batch_stopped_by_sigterm_leaves_whole_outputs_a_log_and_no_temporarie
         assert read_clip(out / row["output"]).n_frames == 300
     r = run("translate-folder", str(src), "-o", str(out), "--weights", str(tiny_weights))
     assert r.returncode == 0 and f"{4 - len(done)} translated, {len(done)} kept" in r.stdout
+
+
+def test_a_batch_killed_outright_still_leaves_a_log_of_what_it_finished(painted, tiny_weights, tmp_path):
+    """SIGKILL (or the kernel's out-of-memory killer) runs no clean-up: the log is kept up to date as clips finish."""
+    import signal
+
+    proc, first = start_long_batch(painted[1], 3, tmp_path / "in", tmp_path / "out", tiny_weights)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert first.startswith("[1/3] translated: clip0.mkv")
+    rows = log_rows(tmp_path / "out")
+    assert rows["clip0.mkv"]["status"] == "translated" and read_clip(tmp_path / "out" / "clip0.mkv").n_frames == 300

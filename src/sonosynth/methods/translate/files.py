@@ -25,6 +25,7 @@ from ...io.detect import DICOM_EXT, IMAGE_EXT, META_EXT, VIDEO_EXT, check_readab
 from .pipeline import Translator, translate
 
 FOLDER_LOG = "translate_log.csv"  # written into the output folder; replaced by each run over the folder
+LOG_EVERY_S = 5.0  # the log is rewritten at most this often while a batch runs, so a killed batch leaves one
 CLIP_EXT = VIDEO_EXT | IMAGE_EXT | DICOM_EXT | META_EXT | {".npz"}
 LOSSLESS_VIDEO = ".mkv"  # where the input's own format cannot be written: nothing is lost beyond the input
 
@@ -153,10 +154,14 @@ def translate_folder(src_dir: Path, out_dir: Path, translator: Callable[[], Tran
 
     made = _make_folder(out_dir)
     rows: list[dict] = []
+    logged = -LOG_EVERY_S  # the first clip's row is written at once
     try:
         for k, (src, out) in enumerate(jobs, start=1):
             rows.append(_one(src, out, src_dir, out_dir, shared, overwrite, speckle, made))
             row = rows[-1]
+            if time.monotonic() - logged >= LOG_EVERY_S:  # a batch killed outright (SIGKILL, out of memory) keeps a log
+                _write_log(out_dir / FOLDER_LOG, rows)
+                logged = time.monotonic()
             echo(f"[{k}/{len(jobs)}] {row['status']}: {row['source']}" + (f": {row['reason']}" if row["reason"] else ""),
                  row["status"] == "failed")
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through the CLI: the clip under way leaves nothing behind
