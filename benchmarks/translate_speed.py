@@ -64,7 +64,7 @@ def networks_alone_fps(tr: Translator, holes: np.ndarray, repeats: int, sync) ->
     n = tr.batch * (2 if tr.mirror else 1)
     x = torch.rand(n, N_INPUTS, *holes.shape[1:], device=tr.device) * 2 - 1
     x[:, 1] = torch.from_numpy(holes[:n]).to(tr.device, torch.float32)
-    with torch.inference_mode(), torch.autocast(tr.device.type, torch.bfloat16, enabled=tr.precision == "bfloat16"):
+    with torch.inference_mode(), tr.autocast():
         tr.generator(x)  # warm-up
         return median_fps(lambda: tr.generator(x), tr.batch, max(repeats, 5), sync)
 

@@ -104,6 +104,24 @@ def atomic_paths(paths: Iterable[str | os.PathLike], overwrite: bool = False) ->
 
 
 @contextlib.contextmanager
+def made_folder(folder: Path) -> Iterator[Path]:
+    """`folder`, made with its missing parents for the block; those it made that the block left empty are
+    removed again (deepest first), so a command that wrote nothing there leaves no folder behind."""
+    if folder.exists() and not folder.is_dir():
+        raise BadOption(f"{folder} is a file, not a folder")
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield folder
+    finally:
+        for made in missing:
+            try:
+                made.rmdir()
+            except OSError:  # not empty: it and the folders above it stay
+                break
+
+
+@contextlib.contextmanager
 def atomic_folder(out: Path) -> Iterator[Path]:
     """Yield a temporary folder beside `out`; it takes `out`'s place (replacing an earlier one) only if the
     block succeeds, and a write the machine refuses part-way becomes one line with nothing left behind."""

@@ -76,21 +76,14 @@ def _write_all(out_dir: Path, outputs: dict) -> None:
     """Every output or none: each is written beside its target and renamed only when all are written
     (a full disk part-way leaves no half-filled folder; a folder made here is removed again)."""
     from ...io import encode_clip
-    from ...io.atomic import atomic_paths
+    from ...io.atomic import atomic_paths, made_folder
 
-    made = not out_dir.exists()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        with atomic_paths([out_dir / name for name in outputs], overwrite=True) as temporaries:
-            for content, tmp in zip(outputs.values(), temporaries):
-                if isinstance(content, str):
-                    tmp.write_text(content)
-                else:
-                    encode_clip(content, tmp)
-    except BaseException:
-        if made and not any(out_dir.iterdir()):
-            out_dir.rmdir()
-        raise
+    with made_folder(out_dir), atomic_paths([out_dir / name for name in outputs], overwrite=True) as temporaries:
+        for content, tmp in zip(outputs.values(), temporaries):
+            if isinstance(content, str):
+                tmp.write_text(content)
+            else:
+                encode_clip(content, tmp)
 
 
 def summary(scores: dict) -> str:

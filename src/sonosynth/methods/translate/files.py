@@ -8,7 +8,9 @@ asked for, so running the same command again finishes an interrupted batch.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
 import io
 import os
 import time
@@ -20,7 +22,7 @@ import numpy as np
 
 from ...errors import BadOption, Interrupted, UserError, one_line
 from ...io import WRITE_FORMATS, check_clip_outputs, read_clip, write_clip
-from ...io.atomic import atomic_path
+from ...io.atomic import atomic_path, made_folder
 from ...io.detect import DICOM_EXT, IMAGE_EXT, META_EXT, VIDEO_EXT, check_readable, sniff
 from .pipeline import Translator, translate
 
@@ -145,41 +147,35 @@ def translate_folder(src_dir: Path, out_dir: Path, translator: Callable[[], Tran
     refuses (a full disk) stops the batch. `translator` is called at most once; `echo(line, failed)` hears of
     each clip as it is done."""
     jobs, passed_over = plan_folder(src_dir, out_dir, suffix)
-    loaded: list[Translator] = []
-
-    def shared() -> Translator:
-        if not loaded:
-            loaded.append(translator())
-        return loaded[0]
-
-    made = _make_folder(out_dir)
+    shared = functools.cache(translator)  # loaded by the first clip that needs it, then reused
     rows: list[dict] = []
-    logged = -LOG_EVERY_S  # the first clip's row is written at once
-    try:
-        for k, (src, out) in enumerate(jobs, start=1):
-            rows.append(_one(src, out, src_dir, out_dir, shared, overwrite, speckle, made))
-            row = rows[-1]
-            if time.monotonic() - logged >= LOG_EVERY_S:  # a batch killed outright (SIGKILL, out of memory) keeps a log
+    logged, logged_at = 0, -LOG_EVERY_S  # rows in the log on disk, and when it was written
+    with contextlib.ExitStack() as folders:  # folders made for outputs are removed again if left empty
+        folders.enter_context(made_folder(out_dir))
+        try:
+            for k, (src, out) in enumerate(jobs, start=1):
+                rows.append(_one(src, out, src_dir, out_dir, shared, overwrite, speckle,
+                                 lambda folder: folders.enter_context(made_folder(folder))))
+                if time.monotonic() - logged_at >= LOG_EVERY_S:  # a batch killed outright (SIGKILL, out of memory) keeps a log
+                    _write_log(out_dir / FOLDER_LOG, rows)
+                    logged, logged_at = len(rows), time.monotonic()
+                row = rows[-1]
+                echo(f"[{k}/{len(jobs)}] {row['status']}: {row['source']}" + (f": {row['reason']}" if row["reason"] else ""),
+                     row["status"] == "failed")
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through the CLI: the clip under way leaves nothing behind
+            listed = f" (listed in {out_dir / FOLDER_LOG})" if rows else ""
+            raise Interrupted(f"stopped after {len(rows)} of {len(jobs)} clips{listed}; "
+                              "the same command again does the rest and keeps what is done") from None
+        finally:
+            if len(rows) > logged:
                 _write_log(out_dir / FOLDER_LOG, rows)
-                logged = time.monotonic()
-            echo(f"[{k}/{len(jobs)}] {row['status']}: {row['source']}" + (f": {row['reason']}" if row["reason"] else ""),
-                 row["status"] == "failed")
-    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through the CLI: the clip under way leaves nothing behind
-        listed = f" (listed in {out_dir / FOLDER_LOG})" if rows else ""
-        raise Interrupted(f"stopped after {len(rows)} of {len(jobs)} clips{listed}; "
-                          "the same command again does the rest and keeps what is done") from None
-    finally:
-        if rows:
-            _write_log(out_dir / FOLDER_LOG, rows)
-        for folder in sorted(made, key=lambda p: len(p.parts), reverse=True):  # folders left empty by failures
-            _remove_if_empty(folder)
     if passed_over:
         echo(f"passed over {passed_over} file(s) that are not clips", False)
     return rows
 
 
 def _one(src: Path, out: Path, src_dir: Path, out_dir: Path, translator: Callable[[], Translator], overwrite: bool,
-         speckle: bool | None, made: list[Path]) -> dict:
+         speckle: bool | None, make_folder: Callable[[Path], object]) -> dict:
     row = {"source": str(src.relative_to(src_dir)), "output": str(out.relative_to(out_dir)), "status": "",
            "frames": "", "height": "", "width": "", "fps": "", "changed": "", "seconds": "", "reason": ""}
     if out.is_file() and not overwrite:
@@ -187,30 +183,14 @@ def _one(src: Path, out: Path, src_dir: Path, out_dir: Path, translator: Callabl
         return row
     started = time.perf_counter()
     try:
-        made.extend(_make_folder(out.parent))
+        make_folder(out.parent)
         done = translate_file(src, out, translator, overwrite=overwrite, speckle=speckle)
     except UserError as e:
         row.update(status="failed", reason=one_line(e))
         return row
-    row.update(status="translated", **asdict(done), seconds=f"{time.perf_counter() - started:.2f}")
-    row["changed"] = f"{done.changed:.5f}"
+    row.update({**asdict(done), "status": "translated", "changed": f"{done.changed:.5f}",
+                "seconds": f"{time.perf_counter() - started:.2f}"})
     return row
-
-
-def _make_folder(folder: Path) -> list[Path]:
-    """Create `folder` and its missing parents; return those it made (to remove again if left empty)."""
-    missing = [p for p in (folder, *folder.parents) if not p.exists()]
-    if folder.exists() and not folder.is_dir():
-        raise BadOption(f"{folder} is a file, not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    return missing
-
-
-def _remove_if_empty(folder: Path) -> None:
-    try:
-        folder.rmdir()
-    except OSError:
-        pass  # not empty (or already gone): it stays
 
 
 def _write_log(path: Path, rows: list[dict]) -> None:

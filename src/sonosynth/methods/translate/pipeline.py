@@ -231,13 +231,17 @@ class Translator:
             y = F.interpolate(y[None], size=(h, w), mode="bilinear", align_corners=False)[0]
         return ((y.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
 
+    def autocast(self) -> torch.autocast:
+        """The context the networks run in: bfloat16 autocast with precision bfloat16, else a no-op."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bfloat16")
+
     def _network(self, x: torch.Tensor) -> torch.Tensor:
         """The refined output; with `FLIP_AVERAGE`, averaged with the output on the left-right mirrored
         input (mirrored back): the network was trained on mirrored windows too, and the two guesses
         at unseen speckle differ where neither can know it, so their mean errs less. With precision
         bfloat16 the networks run under autocast: on the validation clips the masked PSNR moved by at
         most 0.002 dB and a CPU with bfloat16 instructions ran them about twice as fast (docs/translate.md)."""
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bfloat16"):
+        with self.autocast():
             if not (FLIP_AVERAGE and self.mirror):
                 return self.generator(x)[1].float()
             both = self.generator(torch.cat([x, x.flip(-1)]))[1].float()
