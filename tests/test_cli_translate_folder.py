@@ -13,6 +13,7 @@ import pytest
 
 from sonosynth.clip import Clip
 from sonosynth.io import read_clip, write_clip
+from sonosynth.preprocess.doppler import rebuild_mask
 
 EXE = str(Path(sys.executable).parent / "sonosynth")
 
@@ -80,6 +81,12 @@ def test_every_clip_is_translated_into_its_place_and_a_corrupt_one_does_not_stop
     changed = float(rows["sub/b.dcm"]["changed"])
     assert changed == pytest.approx(np.mean(b_in != b_out), abs=1e-5) and changed > 0.01
     assert float(rows["greyscale.npz"]["changed"]) == 0.0
+    # the rebuilt share is that of the detected holes (the pixels changed lie within them); a clip whose colour
+    # never moves off its pixels has them all inferred (`pipeline.provenance_map`)
+    assert float(rows["sub/b.dcm"]["rebuilt"]) == pytest.approx(np.mean(rebuild_mask(read_clip(dataset / "sub" / "b.dcm"))), abs=1e-5)
+    assert float(rows["sub/b.dcm"]["rebuilt"]) >= changed
+    assert float(rows["c.png"]["inferred"]) == 1.0  # a still: no other frame
+    assert float(rows["greyscale.npz"]["rebuilt"]) == 0.0 and float(rows["greyscale.npz"]["inferred"]) == 0.0
     np.testing.assert_array_equal(read_clip(out / "greyscale.npz").frames, read_clip(dataset / "greyscale.npz").frames)
     # a clip translated in a batch is the clip `sonosynth translate` makes on its own
     single = tmp_path / "single.dcm"
@@ -104,8 +111,37 @@ def test_a_second_run_keeps_what_is_done_and_overwrite_redoes_it(dataset, tiny_w
     assert {row["output"] for row in log_rows(out).values()} >= {"a.npz", "sub/IM0001.npz", "sub/d.npz"}
 
 
+def test_provenance_maps_land_beside_the_outputs_in_their_own_folder(dataset, tiny_weights, tmp_path):
+    out, maps = tmp_path / "out", tmp_path / "maps"
+    (dataset / "bad.mp4").unlink()
+    r = run("translate-folder", str(dataset), "-o", str(out), "--weights", str(tiny_weights), "--provenance", str(maps))
+    assert r.returncode == 0, r.stderr
+    made = sorted(str(p.relative_to(maps)) for p in maps.rglob("*") if p.is_file())
+    assert made == ["a.mkv", "c.mkv", "greyscale.mkv", "sub/IM0001.mkv", "sub/b.mkv", "sub/d.mkv"]
+    rows = log_rows(out)
+    for source, row in rows.items():
+        where = read_clip(row["provenance"]).grey()
+        assert where.shape == read_clip(out / row["output"]).frames.shape[:3]
+        assert np.mean(where > 0) == pytest.approx(float(row["rebuilt"]), abs=1e-5)
+        if float(row["rebuilt"]):
+            assert np.mean(where[where > 0] == 255) == pytest.approx(float(row["inferred"]), abs=1e-4)
+    # the map of b.dcm is the one `sonosynth translate --provenance` writes for it
+    single = tmp_path / "single.npz"
+    assert run("translate", str(dataset / "sub" / "b.dcm"), "-o", str(tmp_path / "b.dcm"), "--weights", str(tiny_weights),
+               "--provenance", str(single)).returncode == 0
+    np.testing.assert_array_equal(read_clip(single).grey(), read_clip(maps / "sub" / "b.mkv").grey())
+    # a rerun asking for maps redoes nothing; one whose maps went missing cannot keep its outputs silently
+    again = run("translate-folder", str(dataset), "-o", str(out), "--weights", str(tiny_weights), "--provenance", str(maps))
+    assert again.returncode == 0 and "0 translated, 6 kept" in again.stdout
+    (maps / "c.mkv").unlink()
+    again = run("translate-folder", str(dataset), "-o", str(out), "--weights", str(tiny_weights), "--provenance", str(maps))
+    assert again.returncode == 2 and "failed: c.png" in again.stderr and "its provenance map" in again.stderr
+
+
 @pytest.mark.parametrize("case, expect", [
     ("output inside input", "must lie outside the input folder"),
+    ("maps inside input", "--provenance folder"),
+    ("maps where the outputs go", "would both be written to"),
     ("input inside output", "must lie outside the input folder"),
     ("a file, not a folder", "is a file: give a folder of clips"),
     ("no clips", "no clips found"),
@@ -118,6 +154,10 @@ def test_refused_before_any_work_in_one_line(case, expect, dataset, tmp_path):
         out = dataset / "sub" / "out"
     elif case == "input inside output":
         out = dataset.parent
+    elif case == "maps inside input":
+        extra = ["--provenance", str(dataset / "maps")]
+    elif case == "maps where the outputs go":
+        extra = ["--provenance", str(out), "--suffix", ".mkv"]
     elif case == "a file, not a folder":
         src = dataset / "a.mp4"
     elif case == "no clips":

@@ -225,7 +225,7 @@ def test_temporal_output_is_the_stabilised_network_output(tiny_weights, monkeypa
     grey, holes = _clip_with_holes()
     grey[:] = grey[0]  # still tissue, so the stabiliser has jitter to remove
     tr = Translator(tiny_weights, batch=len(grey))
-    raw = tr._translate_window(list(zip(grey, holes)), 0, 0, len(grey), (0, 40, 0, 36))
+    raw, _ = tr._translate_window(list(zip(grey, holes)), 0, 0, len(grey), (0, 40, 0, 36))
     out = np.stack(list(tr.stream(zip(grey, holes), region=(0, 40, 0, 36))))
     expected = [stabilise(raw[t], holes[t], [(raw[s], holes[s]) for s in (t - 1, t + 1) if 0 <= s < len(raw)])
                 for t in range(len(raw))]

@@ -31,14 +31,19 @@ def translate_command(
     single_pass: bool = SINGLE_PASS,
     precision: str = PRECISION,
     speckle: Optional[bool] = SPECKLE,
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
+    provenance: Optional[Path] = typer.Option(
+        None, "--provenance", help="Also write where each output pixel came from (.mkv .npz .png): 0 the input's own, "
+                                   "128 rebuilt with another frame's view of it, 255 inferred from its surroundings alone."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT (and the --provenance file) if it exists."),
 ) -> None:
     """Find the colour-Doppler pixels and rebuild the greyscale anatomy under them; every other pixel is kept."""
     from ..methods.translate.files import translate_file
 
     done = translate_file(src, out, _translator(weights, device, batch, frame_by_frame, single_pass, precision),
-                          overwrite=overwrite, mask=mask, speckle=speckle)
-    typer.echo(f"wrote {out} ({done.frames} frames, {done.height}x{done.width} (HxW), {done.fps:g} fps)")
+                          overwrite=overwrite, mask=mask, speckle=speckle, provenance=provenance)
+    typer.echo(f"wrote {out} ({done.frames} frames, {done.height}x{done.width} (HxW), {done.fps:g} fps; "
+               f"{100 * done.rebuilt:.2f} % of pixels rebuilt, {100 * done.inferred:.0f} % of those inferred from their surroundings alone)"
+               + (f" and {provenance}" if provenance else ""))
 
 
 def translate_folder_command(
@@ -53,16 +58,20 @@ def translate_folder_command(
     single_pass: bool = SINGLE_PASS,
     precision: str = PRECISION,
     speckle: Optional[bool] = SPECKLE,
+    provenance: Optional[Path] = typer.Option(
+        None, "--provenance", help="Folder for each clip's provenance map (.mkv at the output's relative path; "
+                                   "levels as for `translate --provenance`)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Redo outputs that exist (default: keep them, so a rerun finishes a batch)."),
 ) -> None:
     """Translate every clip of a folder with one loaded model; a clip that fails is logged and the rest go on.
 
-    Writes OUT/translate_log.csv (each clip: translated, kept or failed, and why); exit code 2 if any failed."""
+    Writes OUT/translate_log.csv (each clip: translated, kept or failed, and why; the share of its pixels
+    rebuilt, and of those the share inferred from their surroundings alone); exit code 2 if any failed."""
     from ..errors import UserError
     from ..methods.translate.files import FOLDER_LOG, translate_folder
 
     rows = translate_folder(src, out, _translator(weights, device, batch, frame_by_frame, single_pass, precision), suffix=suffix,
-                            overwrite=overwrite, speckle=speckle,
+                            overwrite=overwrite, speckle=speckle, maps_dir=provenance,
                             echo=lambda line, failed: typer.echo(line, err=failed))
     counts = {s: sum(r["status"] == s for r in rows) for s in ("translated", "kept", "failed")}
     summary = (f"{counts['translated']} translated, {counts['kept']} kept, {counts['failed']} failed "

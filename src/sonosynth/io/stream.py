@@ -130,17 +130,20 @@ def encoder(path: Path, fps: float, first: np.ndarray, crf: int = 23) -> Iterato
 
 
 class VideoStreamWriter:
-    """Frame-by-frame, atomic writer of .mp4 or .mkv: the file appears only once every frame is in."""
+    """Frame-by-frame, atomic writer of .mp4 or .mkv: the file appears only once every frame is in.
 
-    def __init__(self, path: str | os.PathLike, fps: float, overwrite: bool = False, crf: int = 23):
-        self.path, self.fps, self.overwrite, self.crf = Path(path), fps, overwrite, crf
+    `into`: a temporary of `io.atomic.atomic_paths` to write instead, for outputs that must land together."""
+
+    def __init__(self, path: str | os.PathLike, fps: float, overwrite: bool = False, crf: int = 23,
+                 into: Path | None = None):
+        self.path, self.fps, self.overwrite, self.crf, self.into = Path(path), fps, overwrite, crf, into
         if self.path.suffix.lower() not in STREAM_WRITE_FORMATS:
             raise BadOption(f"streaming output must be {' or '.join(STREAM_WRITE_FORMATS)}, got {self.path.suffix or 'no extension'}")
         self._stack = contextlib.ExitStack()
         self._write: Callable[[np.ndarray], None] | None = None
 
     def __enter__(self) -> "VideoStreamWriter":
-        self.tmp = self._stack.enter_context(atomic_path(self.path, self.overwrite))
+        self.tmp = self.into or self._stack.enter_context(atomic_path(self.path, self.overwrite))
         return self
 
     def write(self, frame: np.ndarray) -> None:

@@ -23,10 +23,16 @@ RIM_KEEP_CHANGE = 0  # ... and keeps its recorded grey when the fill differs fro
 
 
 def keep_clean_rim(frames: np.ndarray, grey: np.ndarray, rebuilt: np.ndarray, rim: np.ndarray) -> np.ndarray:
-    """`rebuilt` (T,H,W) uint8 with the recorded `grey` restored at the `rim` pixels that show no colour
-    in `frames` (T,H,W[,3]) and lie within RIM_KEEP_CHANGE grey levels of the fill."""
+    """`rebuilt` (T,H,W) uint8 with the recorded `grey` restored at the `clean_rim` pixels."""
+    keep = clean_rim(frames, grey, rebuilt, rim)
+    return np.where(keep, grey, rebuilt) if keep.any() else rebuilt
+
+
+def clean_rim(frames: np.ndarray, grey: np.ndarray, rebuilt: np.ndarray, rim: np.ndarray) -> np.ndarray:
+    """(T,H,W) bool: the `rim` pixels that show no colour in `frames` (T,H,W[,3]) and whose recorded `grey`
+    lies within RIM_KEEP_CHANGE grey levels of the fill `rebuilt`; none while RIM_KEEP_CHANGE is 0."""
     if RIM_KEEP_CHANGE <= 0 or not rim.any():
-        return rebuilt
+        return np.zeros(rim.shape, bool)
     colourless = chroma(frames) < RIM_KEEP_CHROMA if frames.ndim == 4 else np.ones(grey.shape, bool)
     near = np.abs(grey.astype(np.int16) - rebuilt) < RIM_KEEP_CHANGE
-    return np.where(rim & colourless & near, grey, rebuilt)
+    return rim & colourless & near

@@ -21,51 +21,67 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ...errors import BadOption, Interrupted, UserError, one_line
-from ...io import WRITE_FORMATS, check_clip_outputs, read_clip, write_clip
+from ...clip import Clip
+from ...io import WRITE_FORMATS, check_clip_outputs, read_clip, write_clip, write_clips
 from ...io.atomic import atomic_path, made_folder
 from ...io.detect import DICOM_EXT, IMAGE_EXT, META_EXT, VIDEO_EXT, check_readable, sniff
-from .pipeline import Translator, translate
+from .pipeline import INFERRED, Translator, translate
 
 FOLDER_LOG = "translate_log.csv"  # written into the output folder; replaced by each run over the folder
 LOG_EVERY_S = 5.0  # the log is rewritten at most this often while a batch runs, so a killed batch leaves one
 CLIP_EXT = VIDEO_EXT | IMAGE_EXT | DICOM_EXT | META_EXT | {".npz"}
 LOSSLESS_VIDEO = ".mkv"  # where the input's own format cannot be written: nothing is lost beyond the input
+PROVENANCE_FORMATS = (".mkv", ".npz", ".png")  # lossless: a map's three levels must come back as written
 
 
 @dataclass(frozen=True)
 class Translated:
-    """What one translation wrote: its size, and the share of its pixels whose grey the fill changed
-    (0 for a clip without colour: it is written as it came)."""
+    """What one translation wrote: its size; the share of its pixels whose grey the fill changed (0 for a
+    clip without colour: it is written as it came); the share it rebuilt, and of those the share inferred from
+    their surroundings alone, which no other frame showed (`pipeline.provenance_map`; 0 when none was rebuilt)."""
 
     frames: int
     height: int
     width: int
     fps: float
     changed: float
+    rebuilt: float
+    inferred: float
 
 
 def translate_file(src: Path, out: Path, translator: Callable[[], Translator], overwrite: bool = False,
-                   mask: Path | None = None, speckle: bool | None = None) -> Translated:
-    """`src` translated into `out`. A video written as .mp4/.mkv streams (flat memory for any length);
-    anything else is read whole. `translator` makes the model once the input has passed its checks."""
+                   mask: Path | None = None, speckle: bool | None = None, provenance: Path | None = None) -> Translated:
+    """`src` translated into `out`, and its provenance maps into `provenance` if given (both or neither are
+    written). A video written as .mp4/.mkv streams (flat memory for any length), its maps too where they go to
+    an .mkv; anything else is read whole. `translator` makes the model once the input has passed its checks."""
     from .streaming import translate_video_file
 
-    check_clip_outputs(out, overwrite=overwrite)  # format and place, before any work
-    if mask is None and not speckle and out.suffix.lower() in (".mp4", ".mkv") and sniff(check_readable(src)) == "video":
-        s = translate_video_file(src, out, translator, overwrite=overwrite)
-        return Translated(s.frames, s.height, s.width, s.fps, s.changed / max(1, s.frames * s.height * s.width))
+    if provenance is not None and provenance.suffix.lower() not in PROVENANCE_FORMATS:
+        raise BadOption(f"--provenance must be a lossless {', '.join(PROVENANCE_FORMATS)} file, not "
+                        f"{provenance.suffix or 'one without an extension'}: a map's levels must survive")
+    check_clip_outputs(out, provenance, overwrite=overwrite)  # format and place, before any work
+    if (mask is None and not speckle and out.suffix.lower() in (".mp4", ".mkv") and sniff(check_readable(src)) == "video"
+            and (provenance is None or provenance.suffix.lower() == ".mkv")):
+        s = translate_video_file(src, out, translator, overwrite=overwrite, provenance=provenance)
+        return Translated(s.frames, s.height, s.width, s.fps, s.changed / max(1, s.frames * s.height * s.width),
+                          s.rebuilt / max(1, s.frames * s.height * s.width), s.inferred / max(1, s.rebuilt))
     clip = read_clip(src)
-    check_clip_outputs(out, overwrite=overwrite, frames=clip.n_frames)
+    check_clip_outputs(out, provenance, overwrite=overwrite, frames=clip.n_frames)
     holes = None
     if mask is not None:
         m = read_clip(mask)
         if m.frames.shape[:3] != clip.frames.shape[:3]:
             raise BadOption(f"mask {mask} has shape {m.frames.shape[:3]}, clip has {clip.frames.shape[:3]}")
         holes = m.grey() >= 128
-    result = translate(clip, holes=holes, translator=translator(), speckle=speckle)
-    write_clip(result, out, overwrite=overwrite)
-    changed = float(np.mean(result.grey() != clip.grey()))
-    return Translated(result.n_frames, result.height, result.width, result.fps, changed)
+    result, maps = translate(clip, holes=holes, translator=translator(), speckle=speckle, provenance=True)
+    if provenance is None:
+        write_clip(result, out, overwrite=overwrite)
+    else:
+        write_clips([(result, out), (Clip(maps, fps=result.fps), provenance)], overwrite=overwrite)
+    rebuilt = int(np.count_nonzero(maps))
+    return Translated(result.n_frames, result.height, result.width, result.fps,
+                      float(np.mean(result.grey() != clip.grey())), rebuilt / maps.size,
+                      int(np.count_nonzero(maps == INFERRED)) / max(1, rebuilt))
 
 
 def output_name(src: Path, suffix: str | None) -> str:
@@ -84,8 +100,10 @@ def output_name(src: Path, suffix: str | None) -> str:
     return (src.stem if ext in CLIP_EXT else src.name) + suffix
 
 
-def plan_folder(src_dir: Path, out_dir: Path, suffix: str | None = None) -> tuple[list[tuple[Path, Path]], int]:
-    """(input, output) pairs for every clip under `src_dir`, and how many other files were passed over.
+def plan_folder(src_dir: Path, out_dir: Path, suffix: str | None = None,
+                maps_dir: Path | None = None) -> tuple[list[tuple[Path, Path, Path | None]], int]:
+    """(input, output, provenance map or None) for every clip under `src_dir`, and how many other files were
+    passed over. The maps (with `maps_dir`) lie at the outputs' relative paths under `maps_dir`, as .mkv.
 
     A clip is a file with a clip format's extension, or a DICOM without one (as scanners write them) that is
     not a media folder's DICOMDIR index; hidden files and folders are passed over. Refused before any work: an output folder inside the
@@ -98,9 +116,10 @@ def plan_folder(src_dir: Path, out_dir: Path, suffix: str | None = None) -> tupl
     src_dir = check_readable(src_dir)
     if not src_dir.is_dir():
         raise BadOption(f"{src_dir} is a file: give a folder of clips (or use `sonosynth translate` for one clip)")
-    inside, outside = src_dir.resolve(), out_dir.resolve()
-    if inside == outside or inside in outside.parents or outside in inside.parents:
-        raise BadOption(f"the output folder {out_dir} must lie outside the input folder {src_dir}, and not hold it")
+    for folder, what in ((out_dir, "output folder"), (maps_dir, "--provenance folder")):
+        inside, outside = src_dir.resolve(), None if folder is None else folder.resolve()
+        if outside is not None and (inside == outside or inside in outside.parents or outside in inside.parents):
+            raise BadOption(f"the {what} {folder} must lie outside the input folder {src_dir}, and not hold it")
     jobs, passed_over, claimed = [], 0, {}
     for path in sorted(_visible_files(src_dir)):
         if not _is_clip(path):
@@ -108,11 +127,13 @@ def plan_folder(src_dir: Path, out_dir: Path, suffix: str | None = None) -> tupl
             continue
         rel = path.relative_to(src_dir)
         out = out_dir / rel.parent / output_name(path, suffix)
-        key = os.path.normcase(str(out))
-        if key in claimed:
-            raise BadOption(f"{claimed[key]} and {rel} would both be written to {out}: rename one of them")
-        claimed[key] = rel
-        jobs.append((path, out))
+        where = None if maps_dir is None else (maps_dir / out.relative_to(out_dir)).with_suffix(LOSSLESS_VIDEO)
+        for target in filter(None, (out, where)):
+            key = os.path.normcase(str(target.resolve()))
+            if key in claimed:
+                raise BadOption(f"{claimed[key]} and {rel} would both be written to {target}: rename one of them")
+            claimed[key] = rel
+        jobs.append((path, out, where))
     if not jobs:
         raise BadOption(f"no clips found in {src_dir} (looked for {', '.join(sorted(CLIP_EXT))} and DICOM files)")
     return jobs, passed_over
@@ -139,22 +160,24 @@ def _is_clip(path: Path) -> bool:
 
 
 def translate_folder(src_dir: Path, out_dir: Path, translator: Callable[[], Translator], suffix: str | None = None,
-                     overwrite: bool = False, speckle: bool | None = None,
+                     overwrite: bool = False, speckle: bool | None = None, maps_dir: Path | None = None,
                      echo: Callable[[str, bool], None] = lambda line, failed: print(line)) -> list[dict]:
-    """Every clip under `src_dir` translated into the same place under `out_dir`; returns the log's rows
+    """Every clip under `src_dir` translated into the same place under `out_dir` (and its provenance map
+    under `maps_dir`, if given: `plan_folder`); returns the log's rows
     (status translated, kept or failed) after writing them to `out_dir/FOLDER_LOG`. A clip that cannot be
     read or written as asked is logged as failed with its reason and the rest go on; a write the machine
     refuses (a full disk) stops the batch. `translator` is called at most once; `echo(line, failed)` hears of
     each clip as it is done."""
-    jobs, passed_over = plan_folder(src_dir, out_dir, suffix)
+    jobs, passed_over = plan_folder(src_dir, out_dir, suffix, maps_dir)
     shared = functools.cache(translator)  # loaded by the first clip that needs it, then reused
     rows: list[dict] = []
     logged, logged_at = 0, -LOG_EVERY_S  # rows in the log on disk, and when it was written
     with contextlib.ExitStack() as folders:  # folders made for outputs are removed again if left empty
-        folders.enter_context(made_folder(out_dir))
+        for folder in filter(None, (out_dir, maps_dir)):
+            folders.enter_context(made_folder(folder))
         try:
-            for k, (src, out) in enumerate(jobs, start=1):
-                rows.append(_one(src, out, src_dir, out_dir, shared, overwrite, speckle,
+            for k, (src, out, where) in enumerate(jobs, start=1):
+                rows.append(_one(src, out, where, src_dir, out_dir, shared, overwrite, speckle,
                                  lambda folder: folders.enter_context(made_folder(folder))))
                 if time.monotonic() - logged_at >= LOG_EVERY_S:  # a batch killed outright (SIGKILL, out of memory) keeps a log
                     _write_log(out_dir / FOLDER_LOG, rows)
@@ -174,22 +197,28 @@ def translate_folder(src_dir: Path, out_dir: Path, translator: Callable[[], Tran
     return rows
 
 
-def _one(src: Path, out: Path, src_dir: Path, out_dir: Path, translator: Callable[[], Translator], overwrite: bool,
-         speckle: bool | None, make_folder: Callable[[Path], object]) -> dict:
-    row = {"source": str(src.relative_to(src_dir)), "output": str(out.relative_to(out_dir)), "status": "",
-           "frames": "", "height": "", "width": "", "fps": "", "changed": "", "seconds": "", "reason": ""}
+def _one(src: Path, out: Path, where: Path | None, src_dir: Path, out_dir: Path, translator: Callable[[], Translator],
+         overwrite: bool, speckle: bool | None, make_folder: Callable[[Path], object]) -> dict:
+    row = {"source": str(src.relative_to(src_dir)), "output": str(out.relative_to(out_dir)),
+           "provenance": "" if where is None else str(where), "status": "",
+           "frames": "", "height": "", "width": "", "fps": "", "changed": "", "rebuilt": "", "inferred": "", "seconds": "",
+           "reason": ""}
     if out.is_file() and not overwrite:
-        row.update(status="kept", reason="the output exists (--overwrite redoes it)")
+        if where is None or where.is_file():
+            row.update(status="kept", reason="the output exists (--overwrite redoes it)")
+        else:
+            row.update(status="failed", reason=f"{out} exists but its provenance map {where} does not (--overwrite redoes both)")
         return row
     started = time.perf_counter()
     try:
-        make_folder(out.parent)
-        done = translate_file(src, out, translator, overwrite=overwrite, speckle=speckle)
+        for folder in filter(None, (out, where)):
+            make_folder(folder.parent)
+        done = translate_file(src, out, translator, overwrite=overwrite, speckle=speckle, provenance=where)
     except UserError as e:
         row.update(status="failed", reason=one_line(e))
         return row
-    row.update({**asdict(done), "status": "translated", "changed": f"{done.changed:.5f}",
-                "seconds": f"{time.perf_counter() - started:.2f}"})
+    row.update({**asdict(done), "status": "translated", "changed": f"{done.changed:.5f}", "rebuilt": f"{done.rebuilt:.5f}",
+                "inferred": f"{done.inferred:.4f}", "seconds": f"{time.perf_counter() - started:.2f}"})
     return row
 
 

@@ -15,6 +15,8 @@ Last, where a frame repeats the one before (a frame grabber's copies), what one 
 shows is copied (`repeats`); before that, a hidden pixel that every nearby frame showing it shows
 with one value (a black border, a near-black phantom) takes that value (`still`). After a lossy codec,
 the rim the holes were widened by can keep its recorded grey where it shows no colour (`codec_rim`; off).
+Each output frame can come with a provenance map (`provenance_map`): which pixels were kept, which were
+rebuilt with another frame's view of them, and which were inferred from their surroundings alone.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from ...device import check_device
 from ...errors import BadOption
 from ...preprocess.doppler import lossy_source, rebuild_mask
 from .align import FlowCache, aligned_nearest_visible
-from .codec_rim import keep_clean_rim
+from .codec_rim import clean_rim
 from .model import PRIOR_CHANNELS, seen_elsewhere
 from .repeats import carry_repeats, repeats
 from .stabiliser import stabilise
@@ -52,6 +54,7 @@ FLIP_AVERAGE = True  # the network's output averaged with its output on the mirr
 COPY_WEIGHT = 1.0  # weight of a copy seen d frames away, COPY_WEIGHT / d, beside the network's 1 (`blend_copies`; 0 = off)
 UNSEEN_LOSSY_TELEA = 1 / 3  # after a lossy codec, Telea's weight in the pixels no frame within the horizon shows (`_predict`; 0 = off)
 PRECISIONS = ("float32", "bfloat16")  # of the networks' arithmetic (`_network`)
+KEPT, SEEN_ELSEWHERE, INFERRED = 0, 128, 255  # the levels of a provenance map (`provenance_map`)
 
 
 class Translator:
@@ -77,8 +80,10 @@ class Translator:
         self.horizon = self.cfg.horizon
 
     def stream(self, frames: Iterable[tuple[np.ndarray, np.ndarray]],
-               region: tuple[int, int, int, int] | None = None, lossy: bool = False) -> Iterator[np.ndarray]:
-        """(grey uint8 (H,W), hole bool (H,W)) per frame in → rebuilt grey uint8 (H,W) per frame out, in order.
+               region: tuple[int, int, int, int] | None = None, lossy: bool = False,
+               provenance: bool = False) -> Iterator[np.ndarray] | Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(grey uint8 (H,W), hole bool (H,W)) per frame in → rebuilt grey uint8 (H,W) per frame out, in order;
+        with `provenance`, (rebuilt grey, its `provenance_map`) pairs.
 
         `region` (y0, y1, x0, x1) fixes the crop the network sees (then the result does not depend on
         `batch`); without it each window is cropped around its own holes. Each window also rebuilds the
@@ -91,6 +96,7 @@ class Translator:
         first = 0          # clip index of buf[0]
         next_target = 0    # first frame not yet emitted
         rebuilt: dict[int, np.ndarray] = {}  # clip index → rebuilt frame (unstabilised), kept while a neighbour needs it
+        inferred: dict[int, np.ndarray] = {}  # clip index → its rebuilt pixels whose fill took in no other frame's view
         is_copy: dict[int, bool] = {}  # clip index → whether that frame repeats the one before (`repeats`)
         flows = FlowCache()  # optical flow between neighbouring frames of the window (`align`)
         done = False
@@ -105,12 +111,17 @@ class Translator:
             end = min(next_target + n, first + len(buf))
             ahead = min(end + 1, first + len(buf)) if self.temporal else end
             start = next_target + (next_target in rebuilt)
-            rebuilt.update(zip(range(start, ahead), self._translate_window(buf, first, start, ahead, region, hidden,
-                                                                          flows, lossy)))
+            frames_out, inferred_out = self._translate_window(buf, first, start, ahead, region, hidden, flows, lossy)
+            rebuilt.update(zip(range(start, ahead), frames_out))
+            inferred.update(zip(range(start, ahead), inferred_out))
             for t in range(next_target, end):
-                yield self._after_network(t, buf, first, rebuilt, is_copy) if self.temporal else rebuilt[t]
+                if self.temporal:
+                    frame, guessed = self._after_network(t, buf, first, rebuilt, inferred[t], is_copy)
+                else:
+                    frame, guessed = rebuilt[t], inferred[t]
+                yield (frame, provenance_map(buf[t - first][1], guessed)) if provenance else frame
             for t in [t for t in rebuilt if t < end - 1]:
-                del rebuilt[t]
+                del rebuilt[t], inferred[t]
             next_target = end
             while buf and first < next_target - R - 1:
                 buf.popleft()
@@ -119,23 +130,28 @@ class Translator:
                 is_copy.pop(first, None)  # it compared the frame just dropped
             flows.forget_before(first)
 
-    def _after_network(self, t: int, buf, first: int, rebuilt: dict[int, np.ndarray], is_copy: dict[int, bool]) -> np.ndarray:
+    def _after_network(self, t: int, buf, first: int, rebuilt: dict[int, np.ndarray], inferred: np.ndarray,
+                       is_copy: dict[int, bool]) -> tuple[np.ndarray, np.ndarray]:
         """Frame t's rebuilt pixels after the temporal steps that follow the network: the stabiliser, the
         still pixels (`still`) and the copies between repeated frames (`repeats`). Those two look at the
-        frames within `horizon` of t, always in the window `buf`, so the result does not depend on `batch`."""
+        frames within `horizon` of t, always in the window `buf`, so the result does not depend on `batch`.
+        Also returns `inferred` (the pixels the network filled with no other frame's view) less those two took."""
         hole = buf[t - first][1]
         neighbours = [(rebuilt[s], buf[s - first][1]) for s in (t - 1, t + 1) if s in rebuilt]
         frame = stabilise(rebuilt[t], hole, neighbours)
         if not hole.any():
-            return frame
+            return frame, inferred
         lo, hi = max(first, t - self.horizon), min(t + self.horizon, first + len(buf) - 1)
-        frame = fill_still_pixels(frame, hole, [buf[s - first] for s in range(lo, hi + 1) if s != t])
-        return self._carry_repeats(frame, t, buf, first, (lo, hi), is_copy) if CARRY_REPEATS else frame
+        taken = np.zeros_like(hole)
+        frame = fill_still_pixels(frame, hole, [buf[s - first] for s in range(lo, hi + 1) if s != t], taken=taken)
+        if CARRY_REPEATS:
+            frame = self._carry_repeats(frame, t, buf, first, (lo, hi), is_copy, taken)
+        return frame, inferred & ~taken
 
     def _carry_repeats(self, frame: np.ndarray, t: int, buf, first: int, span: tuple[int, int],
-                       is_copy: dict[int, bool]) -> np.ndarray:
+                       is_copy: dict[int, bool], taken: np.ndarray | None = None) -> np.ndarray:
         """`repeats.carry_repeats` for frame t of the window `buf`, with the copies of its picture among the
-        frames `span` (first, last clip index); `is_copy` caches `repeats` per frame."""
+        frames `span` (first, last clip index); `is_copy` caches `repeats` per frame; `taken` as there."""
         def repeats_previous(s: int) -> bool:
             if s not in is_copy:
                 is_copy[s] = repeats(buf[s - 1 - first], buf[s - first])
@@ -152,27 +168,30 @@ class Translator:
                 break
             after.append(buf[s - first])
         nearest_first = [c for pair in zip_longest(before, after) for c in pair if c is not None]
-        return carry_repeats(frame, buf[t - first][1], nearest_first)
+        return carry_repeats(frame, buf[t - first][1], nearest_first, taken)
 
     @torch.inference_mode()
     def _translate_window(self, buf, first: int, t0: int, t1: int, region, hidden=None,
-                          flows: FlowCache | None = None, lossy: bool = False) -> list[np.ndarray]:
-        """The rebuilt target frames t0..t1 of the window `buf`; `hidden`: `hidden_from_network` of its holes, if
-        known; `flows`: the stream's cache of optical flows; `lossy`: as for `stream`."""
+                          flows: FlowCache | None = None, lossy: bool = False) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The rebuilt target frames t0..t1 of the window `buf`, and for each the hole pixels whose fill took in
+        no other frame's view (`_predict`); `hidden`: `hidden_from_network` of its holes, if known; `flows`: the
+        stream's cache of optical flows; `lossy`: as for `stream`."""
         grey = np.stack([g for g, _ in buf])
         holes = np.stack([h for _, h in buf])
         hidden = hidden_from_network(holes) if hidden is None else np.stack(hidden)
         targets = slice(t0 - first, t1 - first)
         out = grey[targets].copy()
+        inferred = np.zeros(out.shape, bool)
         if t1 <= t0 or not holes[targets].any():
-            return list(out)
+            return list(out), list(inferred)
         y0, y1, x0, x1 = region or hole_region(holes)
-        pred = self._predict(grey[:, y0:y1, x0:x1], hidden[:, y0:y1, x0:x1], targets,
+        pred, unseen = self._predict(grey[:, y0:y1, x0:x1], hidden[:, y0:y1, x0:x1], targets,
                              None if flows is None else (flows, first, (y0, y1, x0, x1)), lossy)
         patch = out[:, y0:y1, x0:x1]
         hole_t = holes[targets, y0:y1, x0:x1]
         patch[hole_t] = pred[hole_t]
-        return list(out)
+        inferred[:, y0:y1, x0:x1] = hole_t & unseen
+        return list(out), list(inferred)
 
     def _aligned_copies(self, frames: torch.Tensor, holes: torch.Tensor, targets: slice,
                         window: tuple[FlowCache, int, tuple] | None) -> torch.Tensor:
@@ -186,8 +205,9 @@ class Translator:
         return torch.from_numpy(np.stack(found, axis=1)).to(frames.device)[None]
 
     def _predict(self, grey: np.ndarray, holes: np.ndarray, targets: slice,
-                 window: tuple[FlowCache, int, tuple] | None = None, lossy: bool = False) -> np.ndarray:
-        """Network output (uint8) for the target frames of a cropped window, at the crop's own size.
+                 window: tuple[FlowCache, int, tuple] | None = None, lossy: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Network output (uint8) for the target frames of a cropped window, at the crop's own size, and where no
+        other frame within the horizon lent a pixel (bool, the same size; everywhere frame by frame).
 
         A hole pixel that no frame within the horizon shows takes the frame-by-frame estimate
         (`UNSEEN_FRAME_BY_FRAME`): there time holds nothing to copy, and the temporal input (the
@@ -215,10 +235,10 @@ class Translator:
             hole_t = F.pad(hole_t.float(), (0, pw, 0, ph), mode="replicate") > 0.5
             priors = None if priors is None else F.pad(priors[0], (0, pw, 0, ph), mode="replicate")[None]
         x = network_inputs(frames, hole_t, targets, self.horizon, self.temporal, COPY_MAX_CHANGE, priors)[0]
+        unseen = seen_elsewhere(x)[1] == 0  # frame by frame every prior says "nothing found"
         if self.temporal and UNSEEN_FRAME_BY_FRAME:
             alone = network_inputs(frames, hole_t, targets, self.horizon, False)[0]
             refined, refined_alone = self._network(torch.cat([x, alone])).chunk(2)
-            unseen = seen_elsewhere(x)[1] == 0
             if lossy and UNSEEN_LOSSY_TELEA > 0 and unseen.any():
                 refined_alone = torch.lerp(refined_alone, telea_after_copies(x, unseen), UNSEEN_LOSSY_TELEA)
             refined = torch.where(unseen, refined_alone, refined)
@@ -226,10 +246,11 @@ class Translator:
             refined = self._network(x)
         if self.temporal and COPY_WEIGHT > 0:
             refined = blend_copies(refined, x, self.horizon, COPY_WEIGHT)
-        y = refined[:, 0, :hn, :wn]
+        y, unseen = refined[:, 0, :hn, :wn], unseen[:, :, :hn, :wn].float()
         if (hn, wn) != (h, w):
             y = F.interpolate(y[None], size=(h, w), mode="bilinear", align_corners=False)[0]
-        return ((y.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
+            unseen = F.interpolate(unseen, size=(h, w), mode="nearest")
+        return ((y.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy(), unseen[:, 0].cpu().numpy() > 0.5
 
     def autocast(self) -> torch.autocast:
         """The context the networks run in: bfloat16 autocast with precision bfloat16, else a no-op."""
@@ -277,6 +298,15 @@ def telea_after_copies(x: torch.Tensor, unseen: torch.Tensor) -> torch.Tensor:
     masks = (unseen & hole)[:, 0].cpu().numpy().astype(np.uint8)  # a visible pixel stays a source
     filled = np.stack([cv2.inpaint(g, m, 3, cv2.INPAINT_TELEA) if m.any() else g for g, m in zip(grey, masks)])
     return torch.from_numpy(filled).to(x.device, x.dtype).div(127.5).sub(1.0)[:, None]
+
+
+def provenance_map(hole: np.ndarray, inferred: np.ndarray) -> np.ndarray:
+    """uint8 (H,W): where each output pixel came from. KEPT: the input's own pixel; SEEN_ELSEWHERE: rebuilt, with
+    another frame's view of the pixel taken in (a copy the network was handed and its output averaged with,
+    a still pixel's views, a repeated frame's copy); INFERRED: rebuilt from the frame's own surroundings, as
+    no frame within the horizon showed the pixel (or the copy gate refused those that did). A user training
+    on translated clips can leave the INFERRED pixels out of a loss or a label."""
+    return np.where(hole, np.where(inferred, INFERRED, SEEN_ELSEWHERE), KEPT).astype(np.uint8)
 
 
 def hidden_from_network(holes: np.ndarray) -> np.ndarray:
@@ -339,8 +369,10 @@ def output_frames(clip: Clip, rebuilt_grey: np.ndarray, holes: np.ndarray, greys
 
 def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu", batch: int = 8,
               temporal: bool = True, holes: np.ndarray | None = None, translator: Translator | None = None,
-              speckle: bool | None = None, rim: np.ndarray | None = None, precision: str = "float32") -> Clip:
+              speckle: bool | None = None, rim: np.ndarray | None = None, precision: str = "float32",
+              provenance: bool = False) -> Clip | tuple[Clip, np.ndarray]:
     """CFD clip → greyscale clip of the same size, frames and fps; pixels outside the colour untouched.
+    With `provenance`, (clip, its provenance maps (T,H,W) uint8: `provenance_map`).
 
     `speckle` adds fine texture copied from nearby tissue to the rebuilt pixels (`texture.add_speckle`);
     by default only for stills, where no other frame gives the network texture to copy.
@@ -369,9 +401,12 @@ def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu"
     tr = translator or Translator(weights, device=device, batch=batch, temporal=temporal, precision=precision)
     grey = clip.grey()
     if not holes.any():
-        return clip.with_frames(output_frames(clip, grey, holes), derivation=describe(tr), synthetic=True)
-    stream = tr.stream(zip(grey, holes), region=hole_region(holes), lossy=lossy)
-    rebuilt = np.stack(list(progress(stream, total=clip.n_frames, desc="translate", unit="frame")))
+        out = clip.with_frames(output_frames(clip, grey, holes), derivation=describe(tr), synthetic=True)
+        return (out, np.full(holes.shape, KEPT, np.uint8)) if provenance else out
+    stream = tr.stream(zip(grey, holes), region=hole_region(holes), lossy=lossy, provenance=True)
+    pairs = list(progress(stream, total=clip.n_frames, desc="translate", unit="frame"))
+    rebuilt, maps = np.stack([frame for frame, _ in pairs]), np.stack([m for _, m in pairs])
+    del pairs
     if speckle is None:
         speckle = clip.n_frames == 1
     if speckle:
@@ -381,8 +416,11 @@ def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu"
         image = sector_mask(clip)
         rebuilt = np.stack([add_speckle(f, h, image) for f, h in zip(rebuilt, holes)])
     if rim is not None:
-        rebuilt = keep_clean_rim(clip.frames, grey, rebuilt, rim)
-    return clip.with_frames(output_frames(clip, rebuilt, holes), derivation=describe(tr), synthetic=True)
+        kept = clean_rim(clip.frames, grey, rebuilt, rim)
+        rebuilt = np.where(kept, grey, rebuilt)
+        maps[kept] = KEPT
+    out = clip.with_frames(output_frames(clip, rebuilt, holes), derivation=describe(tr), synthetic=True)
+    return (out, maps) if provenance else out
 
 
 def describe(tr: Translator) -> str:

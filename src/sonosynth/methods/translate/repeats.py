@@ -43,7 +43,8 @@ def repeats(prev: tuple[np.ndarray, np.ndarray], frame: tuple[np.ndarray, np.nda
     return float(change.mean()) <= (REPEAT_MAX_CHANGE if max_change is None else max_change)
 
 
-def carry_repeats(frame: np.ndarray, hole: np.ndarray, copies: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+def carry_repeats(frame: np.ndarray, hole: np.ndarray, copies: list[tuple[np.ndarray, np.ndarray]],
+                  taken: np.ndarray | None = None) -> np.ndarray:
     """`frame`'s rebuilt pixels where another copy of the same picture shows them.
 
     copies: (grey, holes) of the other frames of `frame`'s run of copies, nearest in time first: a pixel
@@ -52,7 +53,7 @@ def carry_repeats(frame: np.ndarray, hole: np.ndarray, copies: list[tuple[np.nda
     clips copying it cost 0.4 dB, copying from 1 px away nothing). A pixel no copy shows keeps the
     rebuilt value (carrying one copy's fill to the others steadied it, but a fill far from the
     tissue's edge in one copy is not better than the next copy's: −1.2 dB on a training clip).
-    Pixels outside `hole` are never changed."""
+    Pixels outside `hole` are never changed. `taken` (bool (H,W)), if given, is set True at the pixels copied."""
     if not hole.any() or not copies:
         return frame
     out = frame.copy()
@@ -62,6 +63,8 @@ def carry_repeats(frame: np.ndarray, hole: np.ndarray, copies: list[tuple[np.nda
             other_hole = cv2.dilate(other_hole.view(np.uint8), np.ones((2 * SOURCE_MARGIN + 1,) * 2, np.uint8)).astype(bool)
         take = todo & ~other_hole
         out[take] = grey[take]
+        if taken is not None:
+            taken |= take
         todo &= other_hole
         if not todo.any():
             break

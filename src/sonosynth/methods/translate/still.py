@@ -17,10 +17,12 @@ STILL_DARK = -1  # grey level: views all at or below it count as one value whate
 
 
 def fill_still_pixels(frame: np.ndarray, hole: np.ndarray, others: list[tuple[np.ndarray, np.ndarray]],
-                      spread: int | None = None, views: int | None = None, dark: int | None = None) -> np.ndarray:
+                      spread: int | None = None, views: int | None = None, dark: int | None = None,
+                      taken: np.ndarray | None = None) -> np.ndarray:
     """`frame` (grey uint8 (H,W)) with each `hole` pixel that at least `views` of the `others`
     ((grey, holes) pairs: the frames around it) show, all within `spread` grey levels of each other
-    (or all at or below `dark`), set to the mean of those views; every other pixel as it is."""
+    (or all at or below `dark`), set to the mean of those views; every other pixel as it is.
+    `taken` (bool (H,W)), if given, is set True at the pixels so set."""
     spread = STILL_RANGE if spread is None else spread
     views = STILL_VIEWS if views is None else views
     dark = STILL_DARK if dark is None else dark
@@ -38,4 +40,6 @@ def fill_still_pixels(frame: np.ndarray, hole: np.ndarray, others: list[tuple[np
     mean = (np.where(shown, values, 0).sum(axis=0) / np.maximum(count, 1))[still]
     out = frame.copy()
     out[ys[still], xs[still]] = np.rint(mean).astype(np.uint8)
+    if taken is not None:
+        taken[ys[still], xs[still]] = True
     return out

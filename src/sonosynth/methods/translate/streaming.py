@@ -1,6 +1,7 @@
 """A video file streamed through the translator into a video file, holes detected chunk by chunk."""
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -8,28 +9,33 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from ...clip import Clip
-from .codec_rim import keep_clean_rim
-from .pipeline import Translator, grey_outside
+from .codec_rim import clean_rim
+from .pipeline import INFERRED, KEPT, Translator, grey_outside
 
 
 class Streamed(NamedTuple):
-    """What a streamed translation wrote; `changed`: how many pixels differ from the input's grey."""
+    """What a streamed translation wrote; `changed`: how many pixels differ from the input's grey; `rebuilt`,
+    `inferred`: how many were rebuilt, and of those how many from their surroundings alone (`provenance_map`)."""
 
     frames: int
     fps: float
     height: int
     width: int
     changed: int
+    rebuilt: int
+    inferred: int
 
 
 def translate_video_file(src: Path, out: Path, translator: Translator | Callable[[], Translator],
-                         overwrite: bool = False, chunk: int = 32) -> Streamed:
+                         overwrite: bool = False, chunk: int = 32, provenance: Path | None = None) -> Streamed:
     """Stream a video file through the translator into an .mp4/.mkv: memory stays flat for any length.
 
     Holes (`rebuild_mask`) are detected chunk by chunk; whether the output is greyscale is decided on the first chunk.
     `translator` may be a function that makes one: it is then called once the input has opened and passed
-    the stream's truncation check, so a cut file is refused before the weights load.
+    the stream's truncation check, so a cut file is refused before the weights load. `provenance`: an .mkv
+    for the provenance maps (`pipeline.provenance_map`), streamed beside the output; the two land together.
     """
+    from ...io.atomic import atomic_paths
     from ...io.stream import VideoStream, VideoStreamWriter
     from ...preprocess.doppler import rebuild_mask
     from ...progress import progress
@@ -51,16 +57,25 @@ def translate_video_file(src: Path, out: Path, translator: Translator | Callable
             state.setdefault("pending", deque()).append((clip.frames, grey, holes, rim))
             yield from zip(grey, holes)
 
-    count, changed, shape = 0, 0, (0, 0)
-    with VideoStreamWriter(out, reader.fps, overwrite=overwrite) as writer:
+    count, changed, rebuilt_count, inferred, shape = 0, 0, 0, 0, (0, 0)
+    stream = translator.stream(frames_and_holes(), lossy=bool(lossy), provenance=True)
+    with contextlib.ExitStack() as outputs:  # closed in reverse: every encoder is flushed before the files land
+        temporaries = outputs.enter_context(atomic_paths([out] + ([provenance] if provenance else []), overwrite))
+        writer = outputs.enter_context(VideoStreamWriter(out, reader.fps, into=temporaries[0]))
+        map_writer = outputs.enter_context(VideoStreamWriter(provenance, reader.fps, into=temporaries[1])) if provenance else None
         pending_frames: deque = deque()
-        for rebuilt in progress(translator.stream(frames_and_holes(), lossy=bool(lossy)), total=reader.n_frames or None,
-                                desc="translate", unit="frame"):
+        for rebuilt, where in progress(stream, total=reader.n_frames or None, desc="translate", unit="frame"):
             if not pending_frames:
                 pending_frames.extend(zip(*state["pending"].popleft()))
             original, grey, hole, rim = pending_frames.popleft()
-            rebuilt = keep_clean_rim(original[None], grey[None], rebuilt[None], rim[None])[0]
+            kept = clean_rim(original[None], grey[None], rebuilt[None], rim[None])[0]
+            if kept.any():
+                rebuilt, where = np.where(kept, grey, rebuilt), np.where(kept, KEPT, where).astype(np.uint8)
             changed += int(np.count_nonzero(rebuilt != grey))
+            rebuilt_count += int(np.count_nonzero(where))
+            inferred += int(np.count_nonzero(where == INFERRED))
+            if map_writer is not None:
+                map_writer.write(where)
             shape = grey.shape
             if state["greyscale"] or original.ndim == 2:
                 writer.write(rebuilt)
@@ -69,4 +84,4 @@ def translate_video_file(src: Path, out: Path, translator: Translator | Callable
                 frame[hole] = rebuilt[hole][:, None]
                 writer.write(frame)
             count += 1
-    return Streamed(count, reader.fps, *shape, changed)
+    return Streamed(count, reader.fps, *shape, changed, rebuilt_count, inferred)

@@ -1,0 +1,75 @@
+"""How good are the pixels of each provenance level (`pipeline.provenance_map`)? Masked error split by level.
+
+    .venv/bin/python scripts/provenance_split.py [--frames 40] [--seeds 0 1 2] [--weights W]
+
+The benchmark's held-out lung cases (`benchmarks/translate.py`: first frames, colour painted by the
+synthesiser, written lossless and as H.264, read back, holes detected), translated with
+`translate(clip, provenance=True)`; the squared error against the truth over the painted pixels is split
+by the map's level (128: rebuilt with another frame's view of the pixel; 255: inferred from its
+surroundings alone). Prints one line a case and a pooled table.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+LEVELS = {"128 (seen elsewhere)": 128, "255 (inferred)": 255}
+
+
+def psnr(squared_error: float, count: int) -> float:
+    return 10 * np.log10(255.0 ** 2 / max(squared_error / max(count, 1), 1e-12))
+
+
+def main() -> None:
+    from sonosynth.clip import Clip
+    from sonosynth.io import read_clip, write_clip
+    from sonosynth.methods.translate.pipeline import Translator, translate
+    from sonosynth.progress import set_quiet
+    from sonosynth.synth.holdout import HELD_OUT_LUNG_CLIPS
+    from sonosynth.synth.overlay import paint_cfd
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", type=int, default=40)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--weights", default=None)
+    ap.add_argument("--data", type=Path, default=DATA)
+    args = ap.parse_args()
+    if not (args.data / "lung").is_dir():
+        sys.exit(f"no lung clips under {args.data}")
+    set_quiet(True)
+    translator = Translator(args.weights)
+    pooled: dict[tuple[str, str], list] = {}
+    with tempfile.TemporaryDirectory() as work:
+        for name in HELD_OUT_LUNG_CLIPS:
+            source = read_clip(args.data / "lung" / name)
+            grey = source.grey()[:args.frames]
+            for seed in args.seeds:
+                cfd, painted, truth = paint_cfd(grey, seed=seed, fps=source.fps)
+                for codec, suffix in (("lossless", ".mkv"), ("H.264", ".mp4")):
+                    path = Path(work) / f"case{suffix}"
+                    write_clip(Clip(cfd, fps=source.fps), path, overwrite=True)
+                    out, maps = translate(read_clip(path), translator=translator, provenance=True)
+                    error = (out.grey().astype(np.float64) - truth) ** 2
+                    line = [name, f"seed {seed}", codec]
+                    for label, level in LEVELS.items():
+                        chosen = painted & (maps == level)
+                        total = pooled.setdefault((codec, label), [0.0, 0, 0])
+                        total[0] += float(error[chosen].sum())
+                        total[1] += int(chosen.sum())
+                        total[2] += int(painted.sum())
+                        line.append(f"{label} {chosen.sum() / max(1, painted.sum()):.0%} "
+                                    f"{psnr(error[chosen].sum(), chosen.sum()):.1f} dB" if chosen.any() else f"{label} -")
+                    print(" | ".join(line), flush=True)
+    print("\n| codec | level | share of painted pixels | masked PSNR dB |\n|---|---|---|---|")
+    for (codec, label), (se, n, painted_total) in pooled.items():
+        print(f"| {codec} | {label} | {n / max(1, painted_total):.0%} | {psnr(se, n):.2f} |")
+
+
+if __name__ == "__main__":
+    main()
