@@ -116,10 +116,10 @@ class Translator:
             inferred.update(zip(range(start, ahead), inferred_out))
             for t in range(next_target, end):
                 if self.temporal:
-                    frame, guessed = self._after_network(t, buf, first, rebuilt, inferred[t], is_copy)
+                    frame, frame_inferred = self._after_network(t, buf, first, rebuilt, inferred[t], is_copy)
                 else:
-                    frame, guessed = rebuilt[t], inferred[t]
-                yield (frame, provenance_map(buf[t - first][1], guessed)) if provenance else frame
+                    frame, frame_inferred = rebuilt[t], inferred[t]
+                yield (frame, provenance_map(buf[t - first][1], frame_inferred)) if provenance else frame
             for t in [t for t in rebuilt if t < end - 1]:
                 del rebuilt[t], inferred[t]
             next_target = end
@@ -186,7 +186,7 @@ class Translator:
             return list(out), list(inferred)
         y0, y1, x0, x1 = region or hole_region(holes)
         pred, unseen = self._predict(grey[:, y0:y1, x0:x1], hidden[:, y0:y1, x0:x1], targets,
-                             None if flows is None else (flows, first, (y0, y1, x0, x1)), lossy)
+                                     None if flows is None else (flows, first, (y0, y1, x0, x1)), lossy)
         patch = out[:, y0:y1, x0:x1]
         hole_t = holes[targets, y0:y1, x0:x1]
         patch[hole_t] = pred[hole_t]
