@@ -106,13 +106,16 @@ def test_cli_writes_the_map_of_a_painted_clip(painted_speckle, tmp_path):
     assert err[seen].mean() < 0.8 * err[inferred].mean()
 
 
-@pytest.mark.parametrize("name, expected", [("map.mp4", "lossless"), ("out.mkv", "same file")])
-def test_cli_refuses_a_map_it_cannot_keep(tmp_path, name, expected):
+@pytest.mark.parametrize("out, name, expected", [("out.mkv", "map.mp4", "lossless"), ("out.mkv", "out.mkv", "same file"),
+                                                 ("out.mkv", "in.png", "itself"), ("in.png", None, "itself")])
+def test_cli_refuses_a_map_it_cannot_keep_and_never_writes_over_the_input(tmp_path, out, name, expected):
     src = tmp_path / "in.png"
     write_clip(Clip(np.full((1, 32, 32, 3), (200, 30, 30), np.uint8)), src)
-    proc = _cli("translate", str(src), "-o", str(tmp_path / "out.mkv"), "--provenance", str(tmp_path / name))
+    before = src.read_bytes()
+    maps = ["--provenance", str(tmp_path / name)] if name else []
+    proc = _cli("translate", str(src), "-o", str(tmp_path / out), *maps, "--overwrite")
     assert proc.returncode == 2 and expected in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"] and src.read_bytes() == before
 
 
 def test_cli_map_that_exists_stops_both_outputs(tmp_path, painted_speckle):
