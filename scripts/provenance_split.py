@@ -6,7 +6,7 @@ The benchmark's held-out lung cases (`benchmarks/translate.py`: first frames, co
 synthesiser, written lossless and as H.264, read back, holes detected), translated with
 `translate(clip, provenance=True)`; the squared error against the truth over the painted pixels is split
 by the map's level (128: rebuilt with another frame's view of the pixel; 255: inferred from its
-surroundings alone). Prints one line a case and a pooled table.
+surroundings alone; `scoring.scores_by_provenance`). Prints one line a case and a pooled table.
 """
 from __future__ import annotations
 
@@ -19,17 +19,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
-LEVELS = {"128 (seen elsewhere)": 128, "255 (inferred)": 255}
-
-
-def psnr(squared_error: float, count: int) -> float:
-    return 10 * np.log10(255.0 ** 2 / max(squared_error / max(count, 1), 1e-12))
 
 
 def main() -> None:
     from sonosynth.clip import Clip
     from sonosynth.io import read_clip, write_clip
     from sonosynth.methods.translate.pipeline import Translator, translate
+    from sonosynth.methods.translate.scoring import scores_by_provenance
     from sonosynth.progress import set_quiet
     from sonosynth.synth.holdout import HELD_OUT_LUNG_CLIPS
     from sonosynth.synth.overlay import paint_cfd
@@ -44,7 +40,7 @@ def main() -> None:
         sys.exit(f"no lung clips under {args.data}")
     set_quiet(True)
     translator = Translator(args.weights)
-    pooled: dict[tuple[str, str], list] = {}
+    pooled: dict[tuple[str, str], list] = {}  # (codec, level) → [squared error, pixels, painted pixels]
     with tempfile.TemporaryDirectory() as work:
         for name in HELD_OUT_LUNG_CLIPS:
             source = read_clip(args.data / "lung" / name)
@@ -55,20 +51,17 @@ def main() -> None:
                     path = Path(work) / f"case{suffix}"
                     write_clip(Clip(cfd, fps=source.fps), path, overwrite=True)
                     out, maps = translate(read_clip(path), translator=translator, provenance=True)
-                    error = (out.grey().astype(np.float64) - truth) ** 2
                     line = [name, f"seed {seed}", codec]
-                    for label, level in LEVELS.items():
-                        chosen = painted & (maps == level)
-                        total = pooled.setdefault((codec, label), [0.0, 0, 0])
-                        total[0] += float(error[chosen].sum())
-                        total[1] += int(chosen.sum())
+                    for level, s in scores_by_provenance(out.grey(), truth, painted, maps).items():
+                        total = pooled.setdefault((codec, level), [0.0, 0, 0])
+                        total[0] += s["mse"] * s["pixels"] if s["pixels"] else 0.0
+                        total[1] += s["pixels"]
                         total[2] += int(painted.sum())
-                        line.append(f"{label} {chosen.sum() / max(1, painted.sum()):.0%} "
-                                    f"{psnr(error[chosen].sum(), chosen.sum()):.1f} dB" if chosen.any() else f"{label} -")
+                        line.append(f"{level} {s['share']:.0%} {s['psnr']:.1f} dB" if s["pixels"] else f"{level} -")
                     print(" | ".join(line), flush=True)
     print("\n| codec | level | share of painted pixels | masked PSNR dB |\n|---|---|---|---|")
-    for (codec, label), (se, n, painted_total) in pooled.items():
-        print(f"| {codec} | {label} | {n / max(1, painted_total):.0%} | {psnr(se, n):.2f} |")
+    for (codec, level), (se, n, painted_total) in pooled.items():
+        print(f"| {codec} | {level} | {n / max(1, painted_total):.0%} | {10 * np.log10(255.0 ** 2 / max(se / max(n, 1), 1e-12)):.2f} |")
 
 
 if __name__ == "__main__":

@@ -36,3 +36,11 @@ def test_demo_translates_the_painted_cardiac_cine_and_the_power_doppler_still(tm
     assert e.value.code == 2
     translated = read_clip(out / "cardiac_translated.mp4").frames
     assert translated.shape == (30, 240, 320) and np.ptp(translated) > 50
+    # the provenance map, and the painted pixels' scores split by it (the detected holes hold them all: IoU > 0.9)
+    where = read_clip(out / "cardiac_provenance.mkv").grey()
+    assert where.shape == (30, 240, 320) and set(np.unique(where)) == {0, 128, 255}
+    by = scores["sonosynth_by_provenance"]
+    assert by["seen elsewhere"]["share"] + by["inferred"]["share"] == pytest.approx(1.0, abs=0.02)
+    for level, value in (("seen elsewhere", 128), ("inferred", 255)):
+        assert 0 < by[level]["pixels"] <= np.count_nonzero(where == value) and 28 < by[level]["psnr"] < 45
+    assert "inferred from their surroundings alone" in printed

@@ -19,8 +19,8 @@ def demo(
 
     scores = run_demo(out, overwrite=overwrite, weights=weights, seed=seed)
     typer.echo(summary(scores))
-    typer.echo(f"wrote {out}/cardiac_side_by_side.mp4 (CFD | sonosynth | Telea | truth), "
-               f"{out}/power_doppler_before_after.png and {out}/scores.json")
+    typer.echo(f"wrote {out}/cardiac_side_by_side.mp4 (CFD | sonosynth | Telea | truth), {out}/cardiac_translated.mp4, "
+               f"{out}/cardiac_provenance.mkv, {out}/power_doppler_before_after.png and {out}/scores.json")
 
 
 def register(app: typer.Typer) -> None:

@@ -29,3 +29,19 @@ def translation_scores(out: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> 
         change_truth = np.abs(np.diff(truth.astype(np.float64), axis=0))[pair].mean()
         result["flicker"] = float(change_out / max(change_truth, 1e-6))
     return result
+
+
+def scores_by_provenance(out: np.ndarray, truth: np.ndarray, mask: np.ndarray, maps: np.ndarray) -> dict[str, dict]:
+    """The masked pixels split by the provenance map's level (`pipeline.provenance_map`): for "seen elsewhere"
+    (128) and "inferred" (255), their share of the masked pixels, count, MSE, PSNR and MAE against the truth."""
+    from .pipeline import INFERRED, SEEN_ELSEWHERE
+
+    result = {}
+    for label, level in (("seen elsewhere", SEEN_ELSEWHERE), ("inferred", INFERRED)):
+        chosen = mask & (maps == level)
+        d = out[chosen].astype(np.float64) - truth[chosen]
+        mse = float(np.mean(d**2)) if d.size else float("nan")
+        result[label] = {"share": float(chosen.sum() / max(1, mask.sum())), "pixels": int(chosen.sum()), "mse": mse,
+                         "psnr": 10 * np.log10(255.0**2 / max(mse, 1e-10)) if d.size else float("nan"),
+                         "mae": float(np.mean(np.abs(d))) if d.size else float("nan")}
+    return result
