@@ -61,7 +61,8 @@ def main() -> None:
                     print(" | ".join(line), flush=True)
     print("\n| codec | level | share of painted pixels | masked PSNR dB |\n|---|---|---|---|")
     for (codec, level), (se, n, painted_total) in pooled.items():
-        print(f"| {codec} | {level} | {n / max(1, painted_total):.0%} | {10 * np.log10(255.0 ** 2 / max(se / max(n, 1), 1e-12)):.2f} |")
+        pooled_psnr = 10 * np.log10(255.0 ** 2 / max(se / max(n, 1), 1e-12))
+        print(f"| {codec} | {level} | {n / max(1, painted_total):.0%} | {pooled_psnr:.2f} |")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,8 @@ def translate_command(
     done = translate_file(src, out, _translator(weights, device, batch, frame_by_frame, single_pass, precision),
                           overwrite=overwrite, mask=mask, speckle=speckle, provenance=provenance)
     typer.echo(f"wrote {out} ({done.frames} frames, {done.height}x{done.width} (HxW), {done.fps:g} fps; "
-               f"{100 * done.rebuilt:.2f} % of pixels rebuilt, {100 * done.inferred:.0f} % of those inferred from their surroundings alone)"
+               f"{100 * done.rebuilt:.2f} % of pixels rebuilt, {100 * done.inferred:.0f} % of those inferred "
+               "from their surroundings alone)"
                + (f" and {provenance}" if provenance else ""))
 
 

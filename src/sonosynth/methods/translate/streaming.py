@@ -62,7 +62,9 @@ def translate_video_file(src: Path, out: Path, translator: Translator | Callable
     with contextlib.ExitStack() as outputs:  # closed in reverse: every encoder is flushed before the files land
         temporaries = outputs.enter_context(atomic_paths([out] + ([provenance] if provenance else []), overwrite))
         writer = outputs.enter_context(VideoStreamWriter(out, reader.fps, into=temporaries[0]))
-        map_writer = outputs.enter_context(VideoStreamWriter(provenance, reader.fps, into=temporaries[1])) if provenance else None
+        map_writer = None
+        if provenance:
+            map_writer = outputs.enter_context(VideoStreamWriter(provenance, reader.fps, into=temporaries[1]))
         pending_frames: deque = deque()
         for rebuilt, where in progress(stream, total=reader.n_frames or None, desc="translate", unit="frame"):
             if not pending_frames:
