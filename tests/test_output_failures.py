@@ -107,3 +107,41 @@ def test_a_report_folder_is_written_whole_or_not_at_all(clips, small_disks):
                 "-o", full / "report"), "No space left on device")
     assert [p.name for p in full.iterdir()] == ["filler"]
 
+
+
+STOPPED_WHILE_MAKING_TEMPORARIES = """
+import os, signal, sys
+from pathlib import Path
+from sonosynth.io import atomic
+
+made = atomic.tempfile.{maker}
+
+def stop_right_after(*args, **kwargs):  # a Ctrl-C landing between making the temporary and the block that removes it
+    result = made(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGINT)
+    return result
+
+setattr(atomic.tempfile, "{maker}", stop_right_after)
+with atomic.{context}(Path(sys.argv[1]) / "out{suffix}"):
+    raise SystemExit("the block ran: the stop was lost")
+"""
+
+
+@pytest.mark.parametrize("maker, context, suffix", [("mkstemp", "atomic_path", ".mkv"), ("mkdtemp", "atomic_folder", "")])
+def test_a_stop_while_a_temporary_is_made_leaves_nothing_behind(tmp_path, maker, context, suffix):
+    """The stop is held back until the temporary is recorded, then delivered; the interpreter's exit removes it."""
+    script = STOPPED_WHILE_MAKING_TEMPORARIES.format(maker=maker, context=context, suffix=suffix)
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and "KeyboardInterrupt" in proc.stderr and "the block ran" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_holding_stops_puts_the_handlers_back():
+    import signal
+
+    from sonosynth.io.atomic import _stops_held
+
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with _stops_held():
+        assert signal.getsignal(signal.SIGINT) is not before[0]
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before

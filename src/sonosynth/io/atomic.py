@@ -1,11 +1,20 @@
-"""Atomic writes: a temporary file beside the target, renamed into place on success."""
+"""Atomic writes: a temporary file beside the target, renamed into place on success.
+
+A stop (Ctrl-C, or SIGTERM, which the CLI turns into the same) can land anywhere, also between making a
+temporary and entering the block that removes it again. So every temporary is recorded in `_UNFINISHED`
+as it is made, with the stop held back for those two steps (`_stops_held`), and whatever is still
+recorded when the interpreter exits is removed (`_remove_unfinished`): no `.part` file outlives a stop.
+"""
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -13,6 +22,44 @@ from ..errors import BadOption, OutputExists
 
 # Failures of the machine a user writes to (full disk, read-only mount, quota), not of sonosynth.
 WRITE_FAILURES = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
+_UNFINISHED: set[Path] = set()  # temporaries (files and folders) made and not yet renamed into place or removed
+
+
+@contextlib.contextmanager
+def _stops_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back for the block and delivered to their own handlers right after it
+    (main thread only, where Python runs signal handlers; elsewhere the block runs as it is)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    held: dict[int, object] = {}
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(signum) is not None:  # None: a handler set outside Python, which cannot be put back
+                held[signum] = signal.signal(signum, lambda number, frame: caught.append(number))
+        yield
+    finally:
+        for signum, handler in held.items():
+            signal.signal(signum, handler)
+        for signum in caught:
+            signal.raise_signal(signum)
+
+
+def _forget(temporary: Path) -> None:
+    """Remove `temporary` (a file or a folder) if it is still there, and stop recording it."""
+    if temporary.is_dir():
+        shutil.rmtree(temporary, ignore_errors=True)
+    elif temporary.exists():
+        temporary.unlink()
+    _UNFINISHED.discard(temporary)
+
+
+@atexit.register
+def _remove_unfinished() -> None:
+    for temporary in list(_UNFINISHED):
+        with contextlib.suppress(OSError):
+            _forget(temporary)
 
 
 def check_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
@@ -76,10 +123,11 @@ def refusals_named(target: Path, every: bool = False) -> Iterator[None]:
 def atomic_path(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path with the target's suffix; rename it onto `path` only if the block succeeds."""
     target = check_writable(path, overwrite)
-    with refusals_named(target, every=True):
+    with refusals_named(target, every=True), _stops_held():
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".part{target.suffix}", dir=target.parent)
+        tmp_path = Path(tmp)
+        _UNFINISHED.add(tmp_path)
     os.close(fd)
-    tmp_path = Path(tmp)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; an output should get the usual permissions
@@ -90,8 +138,7 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Pa
                 raise OutputExists(f"output {target} exists; pass --overwrite to replace it")
             os.replace(tmp_path, target)
     finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+        _forget(tmp_path)
 
 
 @contextlib.contextmanager
@@ -125,8 +172,9 @@ def made_folder(folder: Path) -> Iterator[Path]:
 def atomic_folder(out: Path) -> Iterator[Path]:
     """Yield a temporary folder beside `out`; it takes `out`'s place (replacing an earlier one) only if the
     block succeeds, and a write the machine refuses part-way becomes one line with nothing left behind."""
-    with refusals_named(out, every=True):
+    with refusals_named(out, every=True), _stops_held():
         work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
+        _UNFINISHED.add(work)
     try:
         with refusals_named(out):
             yield work
@@ -134,8 +182,7 @@ def atomic_folder(out: Path) -> Iterator[Path]:
                 shutil.rmtree(out)
             os.replace(work, out)
     finally:
-        if work.exists():
-            shutil.rmtree(work)
+        _forget(work)
 
 
 def check_replaceable_folder(out: str | os.PathLike, own: Iterable[str], what: str, overwrite: bool) -> Path:
