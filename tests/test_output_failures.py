@@ -114,6 +114,7 @@ import os, signal, sys
 from pathlib import Path
 from sonosynth.io import atomic
 
+signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as in a terminal (a background job inherits it ignored)
 made = atomic.tempfile.{maker}
 
 def stop_right_after(*args, **kwargs):  # a Ctrl-C landing between making the temporary and the block that removes it
