@@ -1,8 +1,8 @@
 """How good are the pixels of each provenance level (`pipeline.provenance_map`)? Masked error split by level.
 
-    .venv/bin/python scripts/provenance_split.py [--frames 40] [--seeds 0 1 2] [--weights W]
+    .venv/bin/python scripts/provenance_split.py [--domain lung|second] [--frames 40] [--seeds 0 1 2] [--weights W]
 
-The benchmark's held-out lung cases (`benchmarks/translate.py`: first frames, colour painted by the
+The benchmark's held-out lung cases, or its second domain (`benchmarks/translate.py`: first frames, colour painted by the
 synthesiser, written lossless and as H.264, read back, holes detected), translated with
 `translate(clip, provenance=True)`; the squared error against the truth over the painted pixels is split
 by the map's level (128: rebuilt with another frame's view of the pixel; 255: inferred from its
@@ -19,6 +19,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
+DOMAINS = {"lung": "lung (held-out)", "second": "second domain (never trained on)"}  # `benchmarks/translate.py`'s
 
 
 def main() -> None:
@@ -27,29 +28,30 @@ def main() -> None:
     from sonosynth.methods.translate.pipeline import Translator, translate
     from sonosynth.methods.translate.scoring import scores_by_provenance
     from sonosynth.progress import set_quiet
-    from sonosynth.synth.holdout import HELD_OUT_LUNG_CLIPS
     from sonosynth.synth.overlay import paint_cfd
 
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from translate import domain_cases  # the benchmark's own cases
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--domain", choices=sorted(DOMAINS), default="lung")
     ap.add_argument("--frames", type=int, default=40)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--weights", default=None)
     ap.add_argument("--data", type=Path, default=DATA)
     args = ap.parse_args()
-    if not (args.data / "lung").is_dir():
-        sys.exit(f"no lung clips under {args.data}")
+    if not args.data.is_dir():
+        sys.exit(f"no data folder {args.data}")
     set_quiet(True)
     translator = Translator(args.weights)
     pooled: dict[tuple[str, str], list] = {}  # (codec, level) → [squared error, pixels, painted pixels]
     with tempfile.TemporaryDirectory() as work:
-        for name in HELD_OUT_LUNG_CLIPS:
-            source = read_clip(args.data / "lung" / name)
-            grey = source.grey()[:args.frames]
+        for name, grey, fps in domain_cases(args.data, DOMAINS[args.domain], args.frames, quick=False):
             for seed in args.seeds:
-                cfd, painted, truth = paint_cfd(grey, seed=seed, fps=source.fps)
+                cfd, painted, truth = paint_cfd(grey, seed=seed, fps=fps)
                 for codec, suffix in (("lossless", ".mkv"), ("H.264", ".mp4")):
                     path = Path(work) / f"case{suffix}"
-                    write_clip(Clip(cfd, fps=source.fps), path, overwrite=True)
+                    write_clip(Clip(cfd, fps=fps), path, overwrite=True)
                     out, maps = translate(read_clip(path), translator=translator, provenance=True)
                     line = [name, f"seed {seed}", codec]
                     for level, s in scores_by_provenance(out.grey(), truth, painted, maps).items():
