@@ -15,7 +15,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -26,7 +25,7 @@ def main() -> None:
     from sonosynth.clip import Clip
     from sonosynth.io import read_clip, write_clip
     from sonosynth.methods.translate.pipeline import Translator, translate
-    from sonosynth.methods.translate.scoring import scores_by_provenance
+    from sonosynth.methods.translate.scoring import pooled_psnr, scores_by_provenance
     from sonosynth.progress import set_quiet
     from sonosynth.synth.overlay import paint_cfd
 
@@ -63,8 +62,7 @@ def main() -> None:
                     print(" | ".join(line), flush=True)
     print("\n| codec | level | share of painted pixels | masked PSNR dB |\n|---|---|---|---|")
     for (codec, level), (se, n, painted_total) in pooled.items():
-        pooled_psnr = 10 * np.log10(255.0 ** 2 / max(se / max(n, 1), 1e-12))
-        print(f"| {codec} | {level} | {n / max(1, painted_total):.0%} | {pooled_psnr:.2f} |")
+        print(f"| {codec} | {level} | {n / max(1, painted_total):.0%} | {pooled_psnr(se / max(n, 1)):.2f} |")
 
 
 if __name__ == "__main__":

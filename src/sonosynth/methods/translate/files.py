@@ -20,8 +20,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ...errors import BadOption, Interrupted, UserError, one_line
 from ...clip import Clip
+from ...errors import BadOption, Interrupted, UserError, one_line
 from ...io import WRITE_FORMATS, check_clip_outputs, read_clip, write_clip, write_clips
 from ...io.atomic import atomic_path, made_folder
 from ...io.detect import DICOM_EXT, IMAGE_EXT, META_EXT, VIDEO_EXT, check_readable, sniff
@@ -48,6 +48,13 @@ class Translated:
     rebuilt: float
     inferred: float
 
+    @classmethod
+    def from_counts(cls, frames: int, height: int, width: int, fps: float, changed: int, rebuilt: int,
+                    inferred: int) -> "Translated":
+        """From pixel counts: changed and rebuilt over all pixels, inferred over the rebuilt ones."""
+        pixels = max(1, frames * height * width)
+        return cls(frames, height, width, fps, changed / pixels, rebuilt / pixels, inferred / max(1, rebuilt))
+
 
 def translate_file(src: Path, out: Path, translator: Callable[[], Translator], overwrite: bool = False,
                    mask: Path | None = None, speckle: bool | None = None, provenance: Path | None = None) -> Translated:
@@ -67,8 +74,7 @@ def translate_file(src: Path, out: Path, translator: Callable[[], Translator], o
     if (mask is None and not speckle and out.suffix.lower() in (".mp4", ".mkv") and sniff(check_readable(src)) == "video"
             and (provenance is None or provenance.suffix.lower() == ".mkv")):
         s = translate_video_file(src, out, translator, overwrite=overwrite, provenance=provenance)
-        return Translated(s.frames, s.height, s.width, s.fps, s.changed / max(1, s.frames * s.height * s.width),
-                          s.rebuilt / max(1, s.frames * s.height * s.width), s.inferred / max(1, s.rebuilt))
+        return Translated.from_counts(s.frames, s.height, s.width, s.fps, s.changed, s.rebuilt, s.inferred)
     clip = read_clip(src)
     check_clip_outputs(out, provenance, overwrite=overwrite, frames=clip.n_frames)
     holes = None
@@ -82,10 +88,9 @@ def translate_file(src: Path, out: Path, translator: Callable[[], Translator], o
         write_clip(result, out, overwrite=overwrite)
     else:
         write_clips([(result, out), (Clip(maps, fps=result.fps), provenance)], overwrite=overwrite)
-    rebuilt = int(np.count_nonzero(maps))
-    return Translated(result.n_frames, result.height, result.width, result.fps,
-                      float(np.mean(result.grey() != clip.grey())), rebuilt / maps.size,
-                      int(np.count_nonzero(maps == INFERRED)) / max(1, rebuilt))
+    return Translated.from_counts(result.n_frames, result.height, result.width, result.fps,
+                                  int(np.count_nonzero(result.grey() != clip.grey())), int(np.count_nonzero(maps)),
+                                  int(np.count_nonzero(maps == INFERRED)))
 
 
 def output_name(src: Path, suffix: str | None) -> str:
@@ -120,8 +125,9 @@ def plan_folder(src_dir: Path, out_dir: Path, suffix: str | None = None,
     src_dir = check_readable(src_dir)
     if not src_dir.is_dir():
         raise BadOption(f"{src_dir} is a file: give a folder of clips (or use `sonosynth translate` for one clip)")
+    inside = src_dir.resolve()
     for folder, what in ((out_dir, "output folder"), (maps_dir, "--provenance folder")):
-        inside, outside = src_dir.resolve(), None if folder is None else folder.resolve()
+        outside = None if folder is None else folder.resolve()
         if outside is not None and (inside == outside or inside in outside.parents or outside in inside.parents):
             raise BadOption(f"the {what} {folder} must lie outside the input folder {src_dir}, and not hold it")
     jobs, passed_over, claimed = [], 0, {}

@@ -404,9 +404,7 @@ def translate(clip: Clip, weights: str | Path | None = None, device: str = "cpu"
         out = clip.with_frames(output_frames(clip, grey, holes), derivation=describe(tr), synthetic=True)
         return (out, np.full(holes.shape, KEPT, np.uint8)) if provenance else out
     stream = tr.stream(zip(grey, holes), region=hole_region(holes), lossy=lossy, provenance=True)
-    pairs = list(progress(stream, total=clip.n_frames, desc="translate", unit="frame"))
-    rebuilt, maps = np.stack([frame for frame, _ in pairs]), np.stack([m for _, m in pairs])
-    del pairs
+    rebuilt, maps = map(np.stack, zip(*progress(stream, total=clip.n_frames, desc="translate", unit="frame")))
     if speckle is None:
         speckle = clip.n_frames == 1
     if speckle:

@@ -10,8 +10,7 @@ def translation_scores(out: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> 
     """Whole-frame SSIM, SSIM over the colour box (bounding box of all masked pixels), PSNR and MAE pooled
     over all masked pixels of the clip, and the flicker ratio: mean |frame-to-frame change| inside the
     mask (pixels masked in either frame), output over truth (1 = as steady as the real anatomy)."""
-    d = out[mask].astype(np.float64) - truth[mask]
-    mse = float(np.mean(d**2)) if d.size else 0.0
+    mse, mae = pooled_errors(out, truth, mask, empty=0.0)
     box = np.zeros_like(mask)
     if mask.any():
         ys, xs = np.nonzero(mask.any(axis=0))
@@ -19,8 +18,8 @@ def translation_scores(out: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> 
     result = {
         "ssim": ssim(out, truth),
         "box_ssim": ssim(out, truth, box) if mask.any() else 1.0,
-        "psnr": 10 * np.log10(255.0**2 / max(mse, 1e-10)),
-        "mae": float(np.mean(np.abs(d))) if d.size else 0.0,
+        "psnr": pooled_psnr(mse),
+        "mae": mae,
         "flicker": float("nan"),
     }
     if len(out) > 1:
@@ -39,9 +38,18 @@ def scores_by_provenance(out: np.ndarray, truth: np.ndarray, mask: np.ndarray, m
     result = {}
     for label, level in (("seen elsewhere", SEEN_ELSEWHERE), ("inferred", INFERRED)):
         chosen = mask & (maps == level)
-        d = out[chosen].astype(np.float64) - truth[chosen]
-        mse = float(np.mean(d**2)) if d.size else float("nan")
+        mse, mae = pooled_errors(out, truth, chosen, empty=float("nan"))
         result[label] = {"share": float(chosen.sum() / max(1, mask.sum())), "pixels": int(chosen.sum()), "mse": mse,
-                         "psnr": 10 * np.log10(255.0**2 / max(mse, 1e-10)) if d.size else float("nan"),
-                         "mae": float(np.mean(np.abs(d))) if d.size else float("nan")}
+                         "psnr": pooled_psnr(mse), "mae": mae}
     return result
+
+
+def pooled_errors(out: np.ndarray, truth: np.ndarray, chosen: np.ndarray, empty: float) -> tuple[float, float]:
+    """(MSE, MAE) pooled over the `chosen` pixels of the whole clip; `empty` for both where none is chosen."""
+    d = out[chosen].astype(np.float64) - truth[chosen]
+    return (float(np.mean(d**2)), float(np.mean(np.abs(d)))) if d.size else (empty, empty)
+
+
+def pooled_psnr(mse: float) -> float:
+    """PSNR (dB, peak 255) of a pooled MSE; a perfect fill reads 148 dB (MSE floored at 1e-10); NaN stays NaN."""
+    return float("nan") if np.isnan(mse) else 10 * np.log10(255.0**2 / max(mse, 1e-10))
