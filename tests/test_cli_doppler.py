@@ -76,3 +76,25 @@ def test_a_png_output_for_a_clip_is_refused_before_anything_is_written(tmp_path,
     r = _run("-q", command, src, "-o", second if command == "mask" else out, *extra)
     assert r.returncode == 2 and "holds one frame" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not out.exists() and not second.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [
+    ["mask", "{src}", "-o", "{src}"],
+    ["mask", "{src}", "-o", "{dir}/m.npz", "--preview", "{link}"],
+    ["overlay", "{src}", "-o", "{dir}/o.mkv", "--seed", 1, "--truth-mask", "{src}"],
+    ["overlay", "{link}", "-o", "{src}", "--seed", 1],
+    ["convert", "{src}", "{dir}/./in.mkv"],
+])
+def test_no_command_writes_over_its_own_input_even_with_overwrite(tmp_path, argv):
+    """--overwrite replaces earlier outputs, never the clip handed in (by its own name, another spelling or a link)."""
+    src, link = tmp_path / "in.mkv", tmp_path / "link.mkv"
+    frames = np.random.default_rng(0).integers(0, 255, (3, 32, 48, 3), dtype=np.uint8)
+    from sonosynth.clip import Clip
+    from sonosynth.io import write_clip
+
+    write_clip(Clip(frames, fps=10.0), src)
+    link.symlink_to(src)
+    before = src.read_bytes()
+    r = _run("-q", *[str(a).format(src=src, dir=tmp_path, link=link) for a in argv], "--overwrite")
+    assert r.returncode == 2 and "is the input" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert src.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["in.mkv", "link.mkv"]

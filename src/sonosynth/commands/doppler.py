@@ -44,7 +44,7 @@ def mask_command(
     from ..io import check_clip_outputs, read_clip, write_clips
     from ..preprocess.doppler import doppler_mask
 
-    check_clip_outputs(output, preview, overwrite=overwrite)
+    check_clip_outputs(output, preview, overwrite=overwrite, inputs=(file,))
     clip = read_clip(file)
     check_clip_outputs(output, overwrite=overwrite, frames=clip.n_frames)  # a .png preview is a still of frame 0
     mask = doppler_mask(clip)
@@ -70,7 +70,7 @@ def overlay_command(
     from ..io import check_clip_outputs, read_clip, write_clips
     from ..synth.overlay import paint_cfd
 
-    check_clip_outputs(output, truth_mask, overwrite=overwrite)
+    check_clip_outputs(output, truth_mask, overwrite=overwrite, inputs=(file,))
     clip = read_clip(file)
     check_clip_outputs(output, truth_mask, overwrite=overwrite, frames=clip.n_frames)
     rgb, mask, _ = paint_cfd(clip.grey(), seed, clip.fps, style=style, box_shape=box_shape)

@@ -52,10 +52,12 @@ def check_output_format(path: str | os.PathLike) -> Path:
     return target
 
 
-def check_clip_outputs(*paths: str | os.PathLike | None, overwrite: bool = False, frames: int | None = None) -> None:
+def check_clip_outputs(*paths: str | os.PathLike | None, overwrite: bool = False, frames: int | None = None,
+                       inputs: tuple[str | os.PathLike | None, ...] = ()) -> None:
     """Before any work: every clip output given (None = not asked for) has a writable format, may be written,
-    holds `frames` frames (when known: a .png holds one), and no two are one file (the second write would
-    be refused after the first had landed)."""
+    holds `frames` frames (when known: a .png holds one), is none of the `inputs` (not even through a link:
+    --overwrite replaces outputs, never what the user handed in), and no two are one file (the second write
+    would be refused after the first had landed)."""
     from .image import check_png_frames
 
     given = [Path(p) for p in paths if p is not None]
@@ -63,6 +65,9 @@ def check_clip_outputs(*paths: str | os.PathLike | None, overwrite: bool = False
         check_writable(check_output_format(target), overwrite)
         if frames is not None and target.suffix.lower() == ".png":
             check_png_frames(frames)
+        for source in (Path(i) for i in inputs if i is not None):
+            if target.exists() and source.exists() and os.path.samefile(target, source):
+                raise BadOption(f"{target} is the input {source} itself: write elsewhere (the input is left alone)")
     where = [t.resolve() for t in given]
     if len(set(where)) < len(where):
         raise BadOption(f"two outputs are the same file: {' and '.join(str(t) for t in given)}")

@@ -66,11 +66,7 @@ def translate_file(src: Path, out: Path, translator: Callable[[], Translator], o
     if provenance is not None and provenance.suffix.lower() not in PROVENANCE_FORMATS:
         raise BadOption(f"--provenance must be a lossless {', '.join(PROVENANCE_FORMATS)} file, not "
                         f"{provenance.suffix or 'one without an extension'}: a map's levels must survive")
-    check_clip_outputs(out, provenance, overwrite=overwrite)  # format and place, before any work
-    for given in filter(None, (src, mask)):
-        for target in filter(None, (out, provenance)):
-            if target.exists() and given.exists() and os.path.samefile(target, given):
-                raise BadOption(f"{target} is the input {given} itself: write elsewhere (the input is left alone)")
+    check_clip_outputs(out, provenance, overwrite=overwrite, inputs=(src, mask))  # format and place, before any work
     if (mask is None and not speckle and out.suffix.lower() in (".mp4", ".mkv") and sniff(check_readable(src)) == "video"
             and (provenance is None or provenance.suffix.lower() == ".mkv")):
         s = translate_video_file(src, out, translator, overwrite=overwrite, provenance=provenance)
