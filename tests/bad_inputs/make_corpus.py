@@ -22,12 +22,21 @@ HERE = Path(__file__).resolve().parent
 TEXT = b"This is a plain text file, not an image.\n"
 
 
-def _mp4(faststart: bool) -> bytes:
-    """20 noisy frames of H.264; faststart moves the index (moov) before the data, which needs a real file."""
+def _mp4(faststart: bool, frames: int = 20) -> bytes:
+    """Noisy frames of H.264; faststart moves the index (moov) before the data, which needs a real file."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "clip.mp4"
-        _encode_mp4(path, faststart)
+        _encode_mp4(path, faststart, frames)
         return path.read_bytes()
+
+
+def _damaged_payload(mp4: bytes) -> bytes:
+    """Every 397th byte of the H.264 data scrambled, the index whole: FFmpeg decodes every frame without a word
+    by concealing the damage (smeared blocks) unless asked to stop at the first error."""
+    data = bytearray(mp4)
+    for k in range(data.find(b"mdat") + 64, len(data), 397):
+        data[k] = (data[k] * 7 + 13) & 255
+    return bytes(data)
 
 
 def _mkv_ffv1() -> bytes:
@@ -46,12 +55,12 @@ def _mkv_ffv1() -> bytes:
         return path.read_bytes()
 
 
-def _encode_mp4(path: Path, faststart: bool) -> None:
+def _encode_mp4(path: Path, faststart: bool, frames: int = 20) -> None:
     with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"} if faststart else {}) as out:
         s = out.add_stream("libx264", rate=10)
         s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
         rng = np.random.default_rng(0)
-        for _ in range(20):
+        for _ in range(frames):
             frame = av.VideoFrame.from_ndarray(rng.integers(0, 256, (48, 64, 3), np.uint8), format="rgb24")
             for p in s.encode(frame):
                 out.mux(p)
@@ -121,6 +130,8 @@ def corpus() -> dict[str, bytes]:
         "truncated_moov_at_end.mp4": mp4[: len(mp4) // 2],
         "truncated_faststart.mp4": mp4_fast[: len(mp4_fast) * 2 // 3],
         "truncated_ffv1.mkv": mkv[: len(mkv) // 2],
+        "truncated_inside_index.mp4": _mp4(False, frames=8)[:-500],  # no codec can be told for the stream
+        "damaged_payload.mp4": _damaged_payload(_mp4(True, frames=8)),
         "dicom_no_pixel_data.dcm": _dicom(pixels=None),
         "dicom_zero_frames.dcm": _dicom(frames=0, pixels=b""),
         "dicom_one_pixel.dcm": _dicom(1, 1, 1, b"\x80\x00"),

@@ -62,19 +62,20 @@ class VideoStream:
                     last_time = max(float(packet.pts * packet.time_base), last_time or float("-inf"))
         except Exception as e:  # noqa: BLE001 - any demuxer failure is the file's fault
             raise UnreadableInput(f"{self.path}: corrupt video data after {count} packets ({describe(e)})") from None
-        check_complete(self.path, container, count, last_time, self.fps, self.n_frames)
+        check_complete(self.path, container, stream, count, last_time, self.fps, self.n_frames)
 
     def chunks(self, size: int = 32) -> Iterator[np.ndarray]:
         """uint8 arrays of up to `size` frames, (n,H,W) or (n,H,W,3) as the file stores them; UnreadableInput in
         place of the last chunk when the decoded frames stop short of what the container states."""
-        from .video import check_complete, open_video
+        from .video import Decoded, check_complete, open_video
 
         container, stream = open_video(self.path)
+        decoded = Decoded(container, stream)
         buf: list[np.ndarray] = []
         count, last_time = 0, None
         with container:
             try:
-                for frame in container.decode(stream):
+                for frame in decoded:
                     if len(buf) == size:  # handed out once another frame decodes: the last chunk waits for the check
                         yield np.stack(buf)
                         buf = []
@@ -85,7 +86,7 @@ class VideoStream:
                 raise
             except Exception as e:  # noqa: BLE001
                 raise UnreadableInput(f"{self.path}: corrupt video data after {count} frames ({describe(e)})") from None
-            check_complete(self.path, container, count, last_time, self.fps, self.n_frames)
+            check_complete(self.path, container, stream, count, last_time, self.fps, self.n_frames - decoded.discarded)
         yield np.stack(buf)
 
 

@@ -36,9 +36,15 @@ def _rate(stream) -> float:
     return 1.0 if gif else 30.0
 
 
+#: Decoder options: FFmpeg conceals damaged H.264/MPEG data (a frame of smeared blocks, no error) unless told to
+#: stop at the first error; a clip that decodes only by concealment is refused, not translated into garbage.
+DECODER_OPTIONS = {"err_detect": "explode"}
+
+
 def open_video(path: Path):
     """(container, first video stream) with decoder threads on; UnreadableInput when FFmpeg cannot open the file,
-    it holds no video, or its last bytes show it was cut (checked before any decoding)."""
+    it holds no video, no codec can be told for it (an MP4 cut inside its index) or its last bytes show it
+    was cut (checked before any decoding)."""
     import av
 
     try:
@@ -48,13 +54,31 @@ def open_video(path: Path):
     try:
         if not container.streams.video:
             raise UnreadableInput(f"{path}: has no video stream")
+        if container.streams.video[0].codec_context is None:
+            raise UnreadableInput(f"{path}: not a readable video (its video codec cannot be told: cut or damaged)")
         check_file_end(path, container.format.name)
     except UnreadableInput:
         container.close()
         raise
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
+    stream.codec_context.options = DECODER_OPTIONS
     return container, stream
+
+
+class Decoded:
+    """The frames of `stream`, in order, and `discarded`: how many of its packets the container marks to be
+    dropped. An MP4 cut without re-encoding keeps the frames from the keyframe before the cut and an edit
+    list that hides them: they decode to no frame, so the frame count the container states is that many
+    more than a whole file shows."""
+
+    def __init__(self, container, stream):
+        self.container, self.stream, self.discarded = container, stream, 0
+
+    def __iter__(self):
+        for packet in self.container.demux(self.stream):
+            self.discarded += bool(packet.size and packet.is_discard)
+            yield from packet.decode()  # the closing empty packet flushes the decoder
 
 
 def read_video(path: Path) -> Clip:
@@ -73,7 +97,8 @@ def read_video(path: Path) -> Clip:
         last_time = None
         budget = max_bytes()
         try:
-            for frame in progress(container.decode(stream), total=declared or None, desc="decoding", unit="frame"):
+            decoded = Decoded(container, stream)
+            for frame in progress(decoded, total=declared or None, desc="decoding", unit="frame"):
                 arr = frame.to_ndarray(format=fmt)
                 if frames and arr.shape != frames[0].shape:
                     raise UnreadableInput(f"{path}: frame size changes mid-stream ({frames[0].shape} to {arr.shape})")
@@ -89,38 +114,58 @@ def read_video(path: Path) -> Clip:
         except Exception as e:
             raise UnreadableInput(f"{path}: corrupt video data after {len(frames)} frames ({describe(e)})") from None
         codec = ctx.name
-        check_complete(path, container, len(frames), last_time, fps, declared)
+        check_complete(path, container, stream, len(frames), last_time, fps, declared - decoded.discarded)
     lossy = is_lossy_codec(codec)
     data = maybe_grey(frames, lossy)
     return Clip(data, fps=fps, source={"path": str(path), "format": "video", "codec": codec, "lossy": lossy})
 
 
-def check_complete(path: Path, container, count: int, last_time: float | None, fps: float, declared: int) -> None:
-    """UnreadableInput unless `count` frames, the last shown at `last_time` s, are all the container states.
+def check_complete(path: Path, container, stream, count: int, last_time: float | None, fps: float, declared: int) -> None:
+    """UnreadableInput unless `count` frames of the video `stream`, the last shown at `last_time` s, are all the
+    container states for it (`declared` frames, 0 when it states none).
 
     The one truncation check of the whole-clip reader and the stream: FFmpeg decodes what is there
     of a cut file without complaint, so a short clip is caught only against the container's word.
     """
     if not count:
         raise UnreadableInput(f"{path}: no decodable video frames (truncated or corrupt)")
-    short = _missing_seconds(container, last_time, fps)
+    short = _missing_seconds(container, stream, last_time, fps)
     if short:
-        raise UnreadableInput(f"{path}: truncated: the video stops {short:.2f} s before the container's stated end")
+        raise UnreadableInput(f"{path}: truncated: the video stops {short:.2f} s before its stated end")
     if declared and count < declared:
         raise UnreadableInput(f"{path}: truncated: the container declares {declared} frames but the file holds only {count}")
 
 
-def _missing_seconds(container, last_time: float | None, fps: float) -> float:
-    """Seconds of stated duration that no decoded frame reached (0 when complete or unknown).
+def _missing_seconds(container, stream, last_time: float | None, fps: float) -> float:
+    """Seconds of the video stream's stated duration that no decoded frame reached (0 when complete or unknown).
 
     Catches truncated files whose container keeps no frame count (Matroska, MPEG); a margin of
     two frames plus 2 % allows for rounding in how muxers state the duration.
     """
-    if last_time is None or not container.duration:
+    end = _stated_video_end(container, stream)
+    if last_time is None or end is None:
         return 0.0
-    end = (container.start_time or 0) / 1e6 + container.duration / 1e6
     missing = end - (last_time + 1.0 / fps)
-    return missing if missing > 2.0 / fps + 0.02 * container.duration / 1e6 else 0.0
+    return missing if missing > 2.0 / fps + 0.02 * end else 0.0
+
+
+def _stated_video_end(container, stream) -> float | None:
+    """When the video stream ends, in seconds, by the file's own word: the stream's duration (MP4), else its
+    DURATION tag (Matroska), else the container's duration when the video is its only stream. The container's
+    duration spans every stream, and an audio or subtitle track may outlast the video (None: no verdict)."""
+    start = float((stream.start_time or 0) * stream.time_base) if stream.time_base else 0.0
+    if stream.duration and stream.time_base:
+        return start + float(stream.duration * stream.time_base)
+    tag = stream.metadata.get("DURATION") or stream.metadata.get("duration")
+    if tag:
+        try:
+            hours, minutes, seconds = tag.split(":")
+            return start + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+        except ValueError:
+            pass
+    if container.duration and len(container.streams) == 1:
+        return (container.start_time or 0) / 1e6 + container.duration / 1e6
+    return None
 
 
 def check_file_end(path: Path, container_format: str) -> None:
