@@ -39,6 +39,24 @@ def test_gif_greyscale_is_exact_and_timed(tmp_path):
     assert back.fps == pytest.approx(20.0)
 
 
+@pytest.mark.parametrize("fps", [30.0, 29.97, 12.5])
+def test_gif_keeps_every_frame_even_frozen_ones_and_its_mean_rate(tmp_path, fps):
+    """Pillow's writer merged identical neighbours (8 frames with a frozen middle came back as 5), and one delay
+    rounded to 1/100 s made 30 fps 33.3; per-frame delays (3, 4, 3, ...) hold the mean rate."""
+    frames = GREY[[0, 1, 1, 1, 1, 2, 3, 3] * 8]  # a frozen stretch; a few seconds, as the rate is a mean of delays
+    write_clip(Clip(frames, fps=fps), tmp_path / "c.gif")
+    back = read_clip(tmp_path / "c.gif")
+    np.testing.assert_array_equal(back.frames, frames)
+    assert back.fps == pytest.approx(fps, rel=0.02)
+
+
+def test_gif_colour_is_quantised_per_frame_with_small_error(tmp_path):
+    rgb = _smooth((3, 40, 56, 3))
+    write_clip(Clip(rgb, fps=10), tmp_path / "c.gif")
+    back = read_clip(tmp_path / "c.gif").frames
+    assert back.shape == rgb.shape and np.abs(back.astype(int) - rgb).mean() < 5.0  # 6160 colours: 4.4, as with Pillow's writer
+
+
 def _smooth(shape):
     t, h, w = shape[:3]
     y, x = np.mgrid[0:h, 0:w]
@@ -180,10 +198,11 @@ def test_dicom_output_has_every_required_attribute(tmp_path):
     assert ds.PlanarConfiguration == 0 and ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
 
 
-@pytest.mark.parametrize("ext, fps", [(".mp4", 1e-6), (".mkv", 1e-6), (".gif", 1e-6), (".mp4", 2500.0), (".mkv", 1e5)])
+@pytest.mark.parametrize("ext, fps", [(".mp4", 1e-6), (".mkv", 1e-6), (".gif", 1e-6), (".mp4", 2500.0), (".mkv", 1e5),
+                                      (".gif", 60.0)])
 def test_fps_a_format_cannot_store_is_refused_not_changed(tmp_path, ext, fps):
     """Unchecked, 1e-6 fps was stored as 24, 1e5 read back as 30000, a 4-frame H.264 clip at 2500 fps lost a frame,
-    and the GIF writer crashed."""
+    the GIF writer crashed, and a 60 fps GIF was written at 50 fps (browsers show a faster delay as 1/10 s)."""
     with pytest.raises(BadOption, match="cannot store"):
         write_clip(Clip(GREY, fps=fps), tmp_path / f"c{ext}")
     assert list(tmp_path.iterdir()) == []

@@ -43,7 +43,7 @@ class VideoStream:
             raise UnreadableInput(f"{self.path}: not a video file (streaming reads video only)")
         container, stream = open_video(self.path)
         with container:
-            self.fps = _rate(stream)
+            self.fps = _rate(stream, self.path)
             self.n_frames = int(stream.frames or 0)
             self.lossy = is_lossy_codec(stream.codec_context.name)
             self._fmt = "gray" if (stream.codec_context.pix_fmt or "") in _GREY_FORMATS else "rgb24"
