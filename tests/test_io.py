@@ -234,3 +234,12 @@ def test_npz_with_an_absurd_fps_is_refused_not_replaced(tmp_path, fps):
 def test_npz_with_a_slow_but_real_fps_keeps_it(tmp_path):
     np.savez(tmp_path / "c.npz", frames=np.zeros((2, 4, 4), np.uint8), fps=np.float64(1e-6))
     assert read_clip(tmp_path / "c.npz").fps == 1e-6
+
+
+def test_a_still_reads_as_its_exif_orientation_shows_it(tmp_path):
+    """Orientation 6 (stored sideways, shown turned a quarter clockwise), as phones write it; PNG keeps it exact."""
+    stored = np.arange(6 * 8, dtype=np.uint8).reshape(6, 8) * 5
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(stored).save(tmp_path / "turned.png", exif=exif)
+    np.testing.assert_array_equal(read_clip(tmp_path / "turned.png").frames[0], np.rot90(stored, -1))

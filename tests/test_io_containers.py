@@ -1,8 +1,10 @@
-"""Whole video files that players show without complaint must read whole, and only as much as the video holds:
-an audio track outlasting the picture and an MP4 trimmed without re-encoding (an edit list hiding the frames
-before the cut) are not truncations. Both readers, the whole-clip one and the stream, must agree."""
+"""Whole video files that players show without complaint must read whole, only as much as the video holds, and
+the way players show it: an audio track outlasting the picture and an MP4 trimmed without re-encoding (an edit
+list hiding the frames before the cut) are not truncations, and a clip recorded sideways (a display rotation
+in its track header) reads upright. Both readers, the whole-clip one and the stream, must agree."""
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import av
@@ -90,3 +92,33 @@ def test_a_cut_clip_with_audio_is_still_refused(tmp_path):
 def test_an_mp4_trimmed_without_re_encoding_reads_the_frames_it_shows(tmp_path):
     whole, streamed = _both_readers(_trimmed(tmp_path / "trimmed.mp4", lead=3))
     assert np.array_equal(whole, streamed) and _source_indices(whole) == list(range(3, FRAMES))  # from the cut on
+
+
+def _turned(path: Path, quarter_turns_ccw: int) -> tuple[Path, np.ndarray]:
+    """An MP4 of a picture with one bright corner, its track header's display matrix then set to turn it as
+    a phone's recording states it: the pixels stored are the same, only how players show them changes."""
+    picture = np.zeros((48, 64, 3), np.uint8)
+    picture[:] = 30, 60, 90  # colour: the readers keep three channels
+    picture[:16, :24] = 220, 120, 40
+    with av.open(str(path), "w", format="mp4") as out:
+        v = _video_stream(out)
+        for _ in range(3):
+            for p in v.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+    one, identity = 0x10000, struct.pack(">9i", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    cos, sin = [(1, 0), (0, 1), (-1, 0), (0, -1)][quarter_turns_ccw % 4]
+    matrix = struct.pack(">9i", cos * one, -sin * one, 0, sin * one, cos * one, 0, 0, 0, 0x40000000)
+    data = path.read_bytes()
+    at = data.index(identity, data.index(b"tkhd"))
+    path.write_bytes(data[:at] + matrix + data[at + len(identity):])
+    return path, np.rot90(picture, quarter_turns_ccw)
+
+
+@pytest.mark.parametrize("quarters", [1, 2, 3])
+def test_a_clip_recorded_sideways_reads_upright(tmp_path, quarters):
+    path, shown = _turned(tmp_path / "turned.mp4", quarters)
+    whole, streamed = _both_readers(path)
+    assert whole.shape[1:3] == shown.shape[:2] and np.array_equal(whole, streamed)
+    assert np.abs(whole[0].astype(int) - shown).mean() < 4  # the bright corner where a player shows it

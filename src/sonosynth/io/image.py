@@ -15,14 +15,16 @@ _LOSSY_FORMATS = {"JPEG", "MPO", "WEBP"}
 
 
 def _load(path: Path) -> tuple[np.ndarray, bool]:
-    """Decode one still to uint8 (H,W) or (H,W,3); returns (array, lossy)."""
-    from PIL import Image
+    """Decode one still to uint8 (H,W) or (H,W,3), turned as its EXIF orientation says viewers show it (a camera
+    or phone photo of a screen is stored sideways and says so); returns (array, lossy)."""
+    from PIL import Image, ImageOps
 
     Image.MAX_IMAGE_PIXELS = None  # our own size check below gives the clearer message
     try:
-        with Image.open(path) as im:
-            check_size(path, 1, im.height, im.width, 3)
-            lossy = im.format in _LOSSY_FORMATS
+        with Image.open(path) as opened:
+            check_size(path, 1, opened.height, opened.width, 3)
+            lossy = opened.format in _LOSSY_FORMATS
+            im = ImageOps.exif_transpose(opened)
             if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
                 arr = window_to_uint8(np.asarray(im))
             elif im.mode in ("L", "RGB"):

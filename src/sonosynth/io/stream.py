@@ -67,7 +67,7 @@ class VideoStream:
     def chunks(self, size: int = 32) -> Iterator[np.ndarray]:
         """uint8 arrays of up to `size` frames, (n,H,W) or (n,H,W,3) as the file stores them; UnreadableInput in
         place of the last chunk when the decoded frames stop short of what the container states."""
-        from .video import Decoded, check_complete, open_video
+        from .video import Decoded, check_complete, open_video, upright
 
         container, stream = open_video(self.path)
         decoded = Decoded(container, stream)
@@ -79,7 +79,7 @@ class VideoStream:
                     if len(buf) == size:  # handed out once another frame decodes: the last chunk waits for the check
                         yield np.stack(buf)
                         buf = []
-                    buf.append(frame.to_ndarray(format=self._fmt))
+                    buf.append(upright(frame, self._fmt))
                     count += 1
                     last_time = frame.time if frame.time is not None else last_time
             except UnreadableInput:

@@ -80,6 +80,14 @@ def open_video(path: Path):
     return container, stream
 
 
+def upright(frame, fmt: str) -> np.ndarray:
+    """A decoded frame as an array the way players show it: turned by the display rotation the file states
+    (phones and tablets record sideways and say so; FFmpeg's player turns the picture by it), in quarter turns."""
+    arr = frame.to_ndarray(format=fmt)
+    quarters = round(getattr(frame, "rotation", 0) / 90) % 4
+    return np.ascontiguousarray(np.rot90(arr, quarters)) if quarters else arr
+
+
 class Decoded:
     """The frames of `stream`, in order, and `discarded`: how many of its packets the container marks to be
     dropped. An MP4 cut without re-encoding keeps the frames from the keyframe before the cut and an edit
@@ -113,7 +121,7 @@ def read_video(path: Path) -> Clip:
         try:
             decoded = Decoded(container, stream)
             for frame in progress(decoded, total=declared or None, desc="decoding", unit="frame"):
-                arr = frame.to_ndarray(format=fmt)
+                arr = upright(frame, fmt)
                 if frames and arr.shape != frames[0].shape:
                     raise UnreadableInput(f"{path}: frame size changes mid-stream ({frames[0].shape} to {arr.shape})")
                 frames.append(arr)
