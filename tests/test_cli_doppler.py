@@ -44,6 +44,17 @@ def test_bad_input_exit_2_no_output(tmp_path, content):
     assert r.returncode == 2 and not (tmp_path / "o.mkv").exists()
 
 
+def test_a_painted_dicom_says_how_it_was_painted(tmp_path, pydicom_file):
+    """The overlay's own description reaches the DICOM's DerivationDescription (it read "format conversion")."""
+    import pydicom
+
+    out = tmp_path / "p.dcm"
+    r = _run("-q", "overlay", pydicom_file("examples_ybr_color.dcm"), "-o", out, "--seed", 3)
+    assert r.returncode == 0, r.stderr
+    description = pydicom.dcmread(out).DerivationDescription
+    assert "SYNTHETIC" in description and "colour-Doppler overlay" in description and "seed 3" in description
+
+
 def test_overlay_draws_the_box_shape_asked_for_and_refuses_an_unknown_one(tmp_path, pydicom_file):
     """`--box-shape annulus` paints a fan's box with arcs top and bottom, whose outline the mask finds whole;
     an unknown shape is one line and exit 2, with nothing written."""

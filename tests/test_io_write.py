@@ -168,6 +168,7 @@ def test_dicom_output_is_synthetic_derived_and_leaks_no_identity(tmp_path, pydic
     assert "SYNTHETIC" in ds.DerivationDescription and "sonosynth" in ds.DerivationDescription
     assert "CFD-to-greyscale translation" in ds.DerivationDescription
     assert "SYNTHETIC" in ds.ImageComments and ds.BurnedInAnnotation in ("YES", "NO")
+    assert ds.PatientIdentityRemoved == "YES" and ds.DeidentificationMethod
     assert ds.PhotometricInterpretation == "RGB" and int(ds.NumberOfFrames) == 30
     assert float(ds.FrameTime) == pytest.approx(33.333, rel=1e-3) and int(ds.CineRate) == 30
     assert ds.FrameIncrementPointer == 0x00181063

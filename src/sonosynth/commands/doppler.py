@@ -30,7 +30,7 @@ def preview_clip(clip, mask: np.ndarray, path: Path):
     if path.suffix.lower() == ".png":
         k = int(mask.reshape(mask.shape[0], -1).sum(axis=1).argmax())
         frames = frames[k: k + 1]
-    return Clip(frames, fps=clip.fps, source={"derived": "sonosynth mask preview"})
+    return Clip(frames, fps=clip.fps, source={"derivation": "sonosynth mask preview"})
 
 
 def mask_command(
@@ -49,7 +49,7 @@ def mask_command(
     check_clip_outputs(output, overwrite=overwrite, frames=clip.n_frames)  # a .png preview is a still of frame 0
     mask = doppler_mask(clip)
     out = Clip((mask * 255).astype(np.uint8), fps=clip.fps, spacing=clip.spacing,
-               source={"derived": "sonosynth Doppler mask"})
+               source={"derivation": "sonosynth Doppler mask"})
     outputs = [(out, output)] + ([(preview_clip(clip, mask, preview), preview)] if preview is not None else [])
     write_clips(outputs, overwrite=overwrite)  # both or neither
     typer.echo(f"{output}: {mask.shape[0]} frames, Doppler fraction {mask.mean():.4f}")
@@ -75,9 +75,9 @@ def overlay_command(
     check_clip_outputs(output, truth_mask, overwrite=overwrite, frames=clip.n_frames)
     rgb, mask, _ = paint_cfd(clip.grey(), seed, clip.fps, style=style, box_shape=box_shape)
     derived = f"synthetic colour-Doppler overlay (sonosynth overlay, style {style}, box {box_shape}, seed {seed})"
-    outputs = [(Clip(rgb, fps=clip.fps, spacing=clip.spacing, source={"derived": derived}), output)]
+    outputs = [(Clip(rgb, fps=clip.fps, spacing=clip.spacing, source={"derivation": derived}), output)]
     if truth_mask is not None:
-        outputs.append((Clip((mask * 255).astype(np.uint8), fps=clip.fps, source={"derived": derived}), truth_mask))
+        outputs.append((Clip((mask * 255).astype(np.uint8), fps=clip.fps, source={"derivation": derived}), truth_mask))
     write_clips(outputs, overwrite=overwrite)  # both or neither
     typer.echo(f"{output}: {rgb.shape[0]} frames, painted fraction {mask.mean():.4f}")
 

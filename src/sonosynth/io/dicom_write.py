@@ -58,6 +58,8 @@ def build_dataset(clip: Clip):
     ds.ImageComments = "SYNTHETIC IMAGE - made by sonosynth, not for diagnosis"
     ds.SeriesDescription = "sonosynth synthetic"
     ds.ContentQualification = "RESEARCH"
+    ds.PatientIdentityRemoved = "YES"  # nothing of a patient is written (see the module's docstring)
+    ds.DeidentificationMethod = "sonosynth: dataset built anew, no source attribute copied"
     # Scanner screenshots usually carry burned-in text; say YES unless a DICOM source said NO.
     ds.BurnedInAnnotation = "NO" if str(clip.source.get("BurnedInAnnotation", "")).upper() == "NO" else "YES"
     ds.LossyImageCompression = "01" if clip.source.get("lossy") else "00"
