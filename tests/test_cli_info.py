@@ -94,6 +94,20 @@ def test_convert_lossless_keeps_every_pixel(capsys, tmp_path, shared_data):
     assert b.fps == pytest.approx(a.fps, rel=1e-3)
 
 
+def test_convert_says_the_size_it_wrote_and_info_reads_it_back(capsys, tmp_path):
+    """An odd-sized clip gains a row and a column in an .mp4; the message said the input's size."""
+    from sonosynth.clip import Clip
+    from sonosynth.io import write_clip
+
+    write_clip(Clip(np.zeros((2, 239, 321), np.uint8), fps=10), tmp_path / "odd.npz")
+    with pytest.raises(SystemExit) as exc:
+        main(["--quiet", "convert", str(tmp_path / "odd.npz"), str(tmp_path / "odd.mp4")])
+    assert exc.value.code == 0 and "2 frames, 240x322 (HxW; 239x321 padded" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["info", str(tmp_path / "odd.mp4")])
+    assert "240x322 (HxW)" in capsys.readouterr().out
+
+
 def test_info_on_every_shared_data_file(capsys, shared_data):
     """Every clip beside the project (nerve images: every 10th) gives the frames and size its header declares."""
     paths = [p for p in sorted(shared_data.rglob("*")) if p.suffix.lower() in (".dcm", ".png", ".jpg", ".mha", ".mhd")]

@@ -96,7 +96,7 @@ def user_weights(files, tmp_path, card=None, poison=False) -> str:
     return str(tmp_path / "user.safetensors")
 
 
-@pytest.mark.parametrize("case", ["missing weights", "junk weights", "weights with NaN", "card not a mapping",
+@pytest.mark.parametrize("case", ["missing weights", "weights a folder", "weights the current folder", "junk weights", "weights with NaN", "card not a mapping",
                                   "config too wide to build", "config of other networks", "mask of other size",
                                   "output exists", "bad input", "unknown device", "no such CUDA device", "batch 0",
                                   "format not writable", "png for a clip", "unknown precision"])
@@ -109,6 +109,8 @@ def test_translate_refusals_are_one_line_exit_2_and_write_nothing(files, tmp_pat
     expect = None
     if case == "missing weights":
         args[-1], expect = str(tmp_path / "nope.safetensors"), "does not exist"
+    elif case in ("weights a folder", "weights the current folder"):  # "." was an internal error
+        args[-1], expect = str(tmp_path) if case == "weights a folder" else ".", "is a folder"
     elif case == "junk weights":
         (tmp_path / "junk.safetensors").write_bytes(b"\x00" * 64)
         (tmp_path / "junk.json").write_text((files / "tiny.json").read_text())

@@ -97,13 +97,13 @@ def convert(
     crf: int = typer.Option(23, "--crf", min=0, max=51, help="H.264 quality for .mp4 (0 best, 51 worst)."),
 ) -> None:
     """Convert a clip to another format. A .dcm output is always marked derived and synthetic, with no patient data."""
-    from ..io import check_clip_outputs, read_clip, write_clip
+    from ..io import check_clip_outputs, read_clip, size_written, write_clip
 
     check_clip_outputs(dst, overwrite=overwrite, inputs=(src,))  # fail before a long decode
     clip = read_clip(src)
     check_clip_outputs(dst, overwrite=overwrite, frames=clip.n_frames)
     write_clip(clip, dst, overwrite=overwrite, crf=crf)
-    typer.echo(f"wrote {dst} ({clip.n_frames} frames, {clip.height}x{clip.width} (HxW))")
+    typer.echo(f"wrote {dst} ({clip.n_frames} frames, {size_written(dst, clip.height, clip.width)})")
 
 
 def register(app: typer.Typer) -> None:

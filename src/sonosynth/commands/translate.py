@@ -37,11 +37,12 @@ def translate_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT (and the --provenance file) if it exists."),
 ) -> None:
     """Find the colour-Doppler pixels and rebuild the greyscale anatomy under them; every other pixel is kept."""
+    from ..io import size_written
     from ..methods.translate.files import translate_file
 
     done = translate_file(src, out, _translator(weights, device, batch, frame_by_frame, single_pass, precision),
                           overwrite=overwrite, mask=mask, speckle=speckle, provenance=provenance)
-    typer.echo(f"wrote {out} ({done.frames} frames, {done.height}x{done.width} (HxW), {done.fps:g} fps; "
+    typer.echo(f"wrote {out} ({done.frames} frames, {size_written(out, done.height, done.width)}, {done.fps:g} fps; "
                f"{100 * done.rebuilt:.2f} % of pixels rebuilt, {100 * done.inferred:.0f} % of those inferred "
                "from their surroundings alone)"
                + (f" and {provenance}" if provenance else ""))

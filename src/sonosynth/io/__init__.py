@@ -73,6 +73,14 @@ def check_clip_outputs(*paths: str | os.PathLike | None, overwrite: bool = False
         raise BadOption(f"two outputs are the same file: {' and '.join(str(t) for t in given)}")
 
 
+def size_written(path: str | os.PathLike, height: int, width: int) -> str:
+    """The size a clip of `height` x `width` is written at in `path`, as "HxW (HxW)" for messages: an .mp4
+    (H.264 yuv420p) stores even sides, an odd side gaining one repeated row or column (`write_clip`)."""
+    if Path(path).suffix.lower() == ".mp4" and (height % 2 or width % 2):
+        return f"{height + height % 2}x{width + width % 2} (HxW; {height}x{width} padded to even sides for H.264)"
+    return f"{height}x{width} (HxW)"
+
+
 def write_clip(clip: Clip, path: str | os.PathLike, overwrite: bool = False, crf: int = 23) -> Path:
     """Write by extension (see WRITE_FORMATS); `crf` is the H.264 quality for .mp4 (lower is better).
 
@@ -124,4 +132,4 @@ def encode_clip(clip: Clip, tmp: Path, crf: int = 23) -> None:
 
 
 __all__ = ["read_clip", "write_clip", "write_clips", "encode_clip", "check_output_format", "WRITE_FORMATS",
-           "atomic_path"]
+           "atomic_path", "size_written"]

@@ -35,9 +35,11 @@ def load_generator(path: str | Path | None = None):
     from .model import Generator
 
     path = Path(path) if path else default_weights_path()
-    meta_path = path.with_suffix(".json")
+    if path.is_dir():
+        raise MissingWeights(f"weights {path} is a folder: give the .safetensors file (its .json card beside it)")
     if not path.is_file():
         raise MissingWeights(f"weights file {path} does not exist")
+    meta_path = path.with_suffix(".json")
     if not meta_path.is_file():
         raise MissingWeights(f"weights {path} have no config beside them ({meta_path.name})")
     try:
