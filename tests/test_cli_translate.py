@@ -54,6 +54,23 @@ def test_translate_npz_with_given_mask_changes_only_masked_pixels(files, tmp_pat
     assert (res.frames[mask] != src.grey()[mask]).mean() > 0.5
 
 
+@pytest.mark.parametrize("source", ["cfd.mkv", "cfd.npz"])  # streamed, and read whole
+def test_crf_sets_the_mp4_quality_of_what_is_kept(files, tmp_path, source):
+    """Pixels outside the colour are the input's, but an .mp4 re-encodes them: --crf 0 keeps them all but exactly
+    (BT.601 rounding), the default 23 loses more of the speckle."""
+    src = files / source
+    if not src.exists():
+        write_clip(read_clip(files / "cfd.npz"), src)
+    kept = ~(read_clip(files / "mask.npz").frames > 127)
+    errors = {}
+    for crf in ("0", "23"):
+        out = tmp_path / f"crf{crf}.mp4"
+        r = run("translate", str(src), "-o", str(out), "--weights", str(files / "tiny.safetensors"), "--crf", crf)
+        assert r.returncode == 0, r.stderr
+        errors[crf] = np.abs(read_clip(out).grey().astype(int) - read_clip(src).grey())[kept].mean()
+    assert errors["0"] < 1.0 < errors["23"]
+
+
 def test_a_still_gets_speckle_unless_asked_not_to(files, tmp_path):
     from sonosynth.methods.translate.pipeline import translate
 

@@ -16,6 +16,7 @@ SINGLE_PASS = typer.Option(False, "--single-pass",
 PRECISION = typer.Option("float32", "--precision",
                          help="float32, or bfloat16: 1.4-2x faster where the hardware has bfloat16 arithmetic "
                               "(slower where it has not), fills within a few thousandths of a dB.")
+CRF = typer.Option(23, "--crf", min=0, max=51, help="H.264 quality of .mp4 outputs (0 best, 51 worst).")
 SPECKLE = typer.Option(None, "--speckle/--no-speckle",
                        help="Add speckle copied from nearby tissue to rebuilt pixels (default: stills only).")
 
@@ -31,6 +32,7 @@ def translate_command(
     single_pass: bool = SINGLE_PASS,
     precision: str = PRECISION,
     speckle: Optional[bool] = SPECKLE,
+    crf: int = CRF,
     provenance: Optional[Path] = typer.Option(
         None, "--provenance", help="Also write where each output pixel came from (.mkv .npz .png): 0 the input's own, "
                                    "128 rebuilt with another frame's view of it, 255 inferred from its surroundings alone."),
@@ -41,7 +43,7 @@ def translate_command(
     from ..methods.translate.files import translate_file
 
     done = translate_file(src, out, _translator(weights, device, batch, frame_by_frame, single_pass, precision),
-                          overwrite=overwrite, mask=mask, speckle=speckle, provenance=provenance)
+                          overwrite=overwrite, mask=mask, speckle=speckle, provenance=provenance, crf=crf)
     typer.echo(f"wrote {out} ({done.frames} frames, {size_written(out, done.height, done.width)}, {done.fps:g} fps; "
                f"{100 * done.rebuilt:.2f} % of pixels rebuilt, {100 * done.inferred:.0f} % of those inferred "
                "from their surroundings alone)"
@@ -60,6 +62,7 @@ def translate_folder_command(
     single_pass: bool = SINGLE_PASS,
     precision: str = PRECISION,
     speckle: Optional[bool] = SPECKLE,
+    crf: int = CRF,
     provenance: Optional[Path] = typer.Option(
         None, "--provenance", help="Folder for each clip's provenance map (.mkv at the output's relative path; "
                                    "levels as for `translate --provenance`)."),
@@ -73,7 +76,7 @@ def translate_folder_command(
     from ..methods.translate.files import FOLDER_LOG, translate_folder
 
     rows = translate_folder(src, out, _translator(weights, device, batch, frame_by_frame, single_pass, precision), suffix=suffix,
-                            overwrite=overwrite, speckle=speckle, maps_dir=provenance,
+                            overwrite=overwrite, speckle=speckle, maps_dir=provenance, crf=crf,
                             echo=lambda line, failed: typer.echo(line, err=failed))
     counts = {s: sum(r["status"] == s for r in rows) for s in ("translated", "kept", "failed")}
     summary = (f"{counts['translated']} translated, {counts['kept']} kept, {counts['failed']} failed "

@@ -57,10 +57,12 @@ class Translated:
 
 
 def translate_file(src: Path, out: Path, translator: Callable[[], Translator], overwrite: bool = False,
-                   mask: Path | None = None, speckle: bool | None = None, provenance: Path | None = None) -> Translated:
+                   mask: Path | None = None, speckle: bool | None = None, provenance: Path | None = None,
+                   crf: int = 23) -> Translated:
     """`src` translated into `out`, and its provenance maps into `provenance` if given (both or neither are
     written). A video written as .mp4/.mkv streams (flat memory for any length), its maps too where they go to
-    an .mkv; anything else is read whole. `translator` makes the model once the input has passed its checks."""
+    an .mkv; anything else is read whole. `translator` makes the model once the input has passed its checks;
+    `crf` is the H.264 quality of an .mp4 output."""
     from .streaming import translate_video_file
 
     if provenance is not None and provenance.suffix.lower() not in PROVENANCE_FORMATS:
@@ -69,7 +71,7 @@ def translate_file(src: Path, out: Path, translator: Callable[[], Translator], o
     check_clip_outputs(out, provenance, overwrite=overwrite, inputs=(src, mask))  # format and place, before any work
     if (mask is None and not speckle and out.suffix.lower() in (".mp4", ".mkv") and sniff(check_readable(src)) == "video"
             and (provenance is None or provenance.suffix.lower() == ".mkv")):
-        s = translate_video_file(src, out, translator, overwrite=overwrite, provenance=provenance)
+        s = translate_video_file(src, out, translator, overwrite=overwrite, provenance=provenance, crf=crf)
         return Translated.from_counts(s.frames, s.height, s.width, s.fps, s.changed, s.rebuilt, s.inferred)
     clip = read_clip(src)
     check_clip_outputs(out, provenance, overwrite=overwrite, frames=clip.n_frames)
@@ -81,9 +83,9 @@ def translate_file(src: Path, out: Path, translator: Callable[[], Translator], o
         holes = m.grey() >= 128
     result, maps = translate(clip, holes=holes, translator=translator(), speckle=speckle, provenance=True)
     if provenance is None:
-        write_clip(result, out, overwrite=overwrite)
+        write_clip(result, out, overwrite=overwrite, crf=crf)
     else:
-        write_clips([(result, out), (Clip(maps, fps=result.fps), provenance)], overwrite=overwrite)
+        write_clips([(result, out), (Clip(maps, fps=result.fps), provenance)], overwrite=overwrite, crf=crf)
     return Translated.from_counts(result.n_frames, result.height, result.width, result.fps,
                                   int(np.count_nonzero(result.grey() != clip.grey())), int(np.count_nonzero(maps)),
                                   int(np.count_nonzero(maps == INFERRED)))
@@ -166,7 +168,7 @@ def _is_clip(path: Path) -> bool:
 
 
 def translate_folder(src_dir: Path, out_dir: Path, translator: Callable[[], Translator], suffix: str | None = None,
-                     overwrite: bool = False, speckle: bool | None = None, maps_dir: Path | None = None,
+                     overwrite: bool = False, speckle: bool | None = None, maps_dir: Path | None = None, crf: int = 23,
                      echo: Callable[[str, bool], None] = lambda line, failed: print(line)) -> list[dict]:
     """Every clip under `src_dir` translated into the same place under `out_dir` (and its provenance map
     under `maps_dir`, if given: `plan_folder`); returns the log's rows
@@ -175,7 +177,8 @@ def translate_folder(src_dir: Path, out_dir: Path, translator: Callable[[], Tran
     refuses (a full disk) stops the batch. `translator` is called at most once; `echo(line, failed)` hears of
     each clip as it is done."""
     jobs, passed_over = plan_folder(src_dir, out_dir, suffix, maps_dir)
-    shared = functools.cache(translator)  # loaded by the first clip that needs it, then reused
+    translate_one = functools.partial(translate_file, translator=functools.cache(translator), speckle=speckle, crf=crf)
+    # the model is loaded by the first clip that needs it, then reused
     rows: list[dict] = []
     logged, logged_at = 0, -LOG_EVERY_S  # rows in the log on disk, and when it was written
     with contextlib.ExitStack() as folders:  # folders made for outputs are removed again if left empty
@@ -183,7 +186,7 @@ def translate_folder(src_dir: Path, out_dir: Path, translator: Callable[[], Tran
             folders.enter_context(made_folder(folder))
         try:
             for k, (src, out, where) in enumerate(jobs, start=1):
-                rows.append(_one(src, out, where, src_dir, out_dir, shared, overwrite, speckle,
+                rows.append(_one(src, out, where, src_dir, out_dir, translate_one, overwrite,
                                  lambda folder: folders.enter_context(made_folder(folder))))
                 if time.monotonic() - logged_at >= LOG_EVERY_S:  # a batch killed outright (SIGKILL, out of memory) keeps a log
                     _write_log(out_dir / FOLDER_LOG, rows)
@@ -203,8 +206,8 @@ def translate_folder(src_dir: Path, out_dir: Path, translator: Callable[[], Tran
     return rows
 
 
-def _one(src: Path, out: Path, where: Path | None, src_dir: Path, out_dir: Path, translator: Callable[[], Translator],
-         overwrite: bool, speckle: bool | None, make_folder: Callable[[Path], object]) -> dict:
+def _one(src: Path, out: Path, where: Path | None, src_dir: Path, out_dir: Path, translate_one: Callable[..., Translated],
+         overwrite: bool, make_folder: Callable[[Path], object]) -> dict:
     row = {"source": str(src.relative_to(src_dir)), "output": str(out.relative_to(out_dir)),
            "provenance": "" if where is None else str(where), "status": "",
            "frames": "", "height": "", "width": "", "fps": "", "changed": "", "rebuilt": "", "inferred": "", "seconds": "",
@@ -219,7 +222,7 @@ def _one(src: Path, out: Path, where: Path | None, src_dir: Path, out_dir: Path,
     try:
         for folder in filter(None, (out, where)):
             make_folder(folder.parent)
-        done = translate_file(src, out, translator, overwrite=overwrite, speckle=speckle, provenance=where)
+        done = translate_one(src, out, overwrite=overwrite, provenance=where)
     except UserError as e:
         row.update(status="failed", reason=one_line(e))
         return row

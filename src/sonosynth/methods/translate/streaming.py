@@ -27,13 +27,14 @@ class Streamed(NamedTuple):
 
 
 def translate_video_file(src: Path, out: Path, translator: Translator | Callable[[], Translator],
-                         overwrite: bool = False, chunk: int = 32, provenance: Path | None = None) -> Streamed:
+                         overwrite: bool = False, chunk: int = 32, provenance: Path | None = None, crf: int = 23) -> Streamed:
     """Stream a video file through the translator into an .mp4/.mkv: memory stays flat for any length.
 
     Holes (`rebuild_mask`) are detected chunk by chunk; whether the output is greyscale is decided on the first chunk.
     `translator` may be a function that makes one: it is then called once the input has opened and passed
     the stream's truncation check, so a cut file is refused before the weights load. `provenance`: an .mkv
     for the provenance maps (`pipeline.provenance_map`), streamed beside the output; the two land together.
+    `crf`: the H.264 quality of an .mp4 output.
     """
     from ...io.atomic import atomic_paths
     from ...io.stream import VideoStream, VideoStreamWriter
@@ -61,7 +62,7 @@ def translate_video_file(src: Path, out: Path, translator: Translator | Callable
     stream = translator.stream(frames_and_holes(), lossy=bool(lossy), provenance=True)
     with contextlib.ExitStack() as outputs:  # closed in reverse: every encoder is flushed before the files land
         temporaries = outputs.enter_context(atomic_paths([out] + ([provenance] if provenance else []), overwrite))
-        writer = outputs.enter_context(VideoStreamWriter(out, reader.fps, into=temporaries[0]))
+        writer = outputs.enter_context(VideoStreamWriter(out, reader.fps, crf=crf, into=temporaries[0]))
         map_writer = None
         if provenance:
             map_writer = outputs.enter_context(VideoStreamWriter(provenance, reader.fps, into=temporaries[1]))
