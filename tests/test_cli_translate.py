@@ -71,6 +71,17 @@ def test_crf_sets_the_mp4_quality_of_what_is_kept(files, tmp_path, source):
     assert errors["0"] < 1.0 < errors["23"]
 
 
+def test_a_clip_that_is_mostly_colour_is_translated_with_a_warning(files, tmp_path):
+    red = np.zeros((2, 40, 48, 3), np.uint8)
+    red[:] = 220, 20, 20  # flow colour everywhere
+    write_clip(Clip(red, fps=10.0), tmp_path / "red.npz")
+    r = run("translate", str(tmp_path / "red.npz"), "-o", str(tmp_path / "out.npz"), "--weights", str(files / "tiny.safetensors"))
+    assert r.returncode == 0 and (tmp_path / "out.npz").exists()
+    assert r.stderr.startswith("warning: ") and "% of the picture was colour" in r.stderr
+    r = run("translate", str(files / "cfd.npz"), "-o", str(tmp_path / "ok.npz"), "--weights", str(files / "tiny.safetensors"))
+    assert r.returncode == 0 and "warning" not in r.stderr
+
+
 def test_a_still_gets_speckle_unless_asked_not_to(files, tmp_path):
     from sonosynth.methods.translate.pipeline import translate
 

@@ -6,6 +6,8 @@ from typing import Optional
 
 import typer
 
+MOSTLY_REBUILT = 0.5  # above this share of rebuilt pixels `translate` warns: the fill has too little to go on
+
 # The model's options, shared by `translate` and `translate-folder`.
 WEIGHTS = typer.Option(None, "--weights", help="Weights (.safetensors with its .json); default: shipped small model.")
 DEVICE = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N.")
@@ -48,6 +50,9 @@ def translate_command(
                f"{100 * done.rebuilt:.2f} % of pixels rebuilt, {100 * done.inferred:.0f} % of those inferred "
                "from their surroundings alone)"
                + (f" and {provenance}" if provenance else ""))
+    if done.rebuilt > MOSTLY_REBUILT:
+        typer.echo(f"warning: {100 * done.rebuilt:.0f} % of the picture was colour (or taken for it): little tissue "
+                   "was left to rebuild it from, so the fill there is a guess", err=True)
 
 
 def translate_folder_command(
