@@ -243,3 +243,14 @@ def test_a_still_reads_as_its_exif_orientation_shows_it(tmp_path):
     exif[0x0112] = 6
     Image.fromarray(stored).save(tmp_path / "turned.png", exif=exif)
     np.testing.assert_array_equal(read_clip(tmp_path / "turned.png").frames[0], np.rot90(stored, -1))
+
+
+def test_a_multi_page_tiff_is_a_clip_of_its_pages(tmp_path):
+    """Each page a frame (it read as its first page alone); 16-bit pages share one window, so a dim page stays dim."""
+    pages = [Image.fromarray(np.full((6, 8), 40 * k, np.uint8)) for k in range(3)]
+    pages[0].save(tmp_path / "stack.tif", save_all=True, append_images=pages[1:])
+    clip = read_clip(tmp_path / "stack.tif")
+    assert clip.frames.shape == (3, 6, 8) and [int(f.mean()) for f in clip.frames] == [0, 40, 80]
+    wide = [Image.fromarray(np.full((6, 8), v, np.uint16)) for v in (1000, 3000, 5000)]
+    wide[0].save(tmp_path / "wide.tif", save_all=True, append_images=wide[1:])
+    assert [int(f.mean()) for f in read_clip(tmp_path / "wide.tif").frames] == [0, 128, 255]

@@ -14,38 +14,54 @@ from .detect import IMAGE_EXT
 _LOSSY_FORMATS = {"JPEG", "MPO", "WEBP"}
 
 
-def _load(path: Path) -> tuple[np.ndarray, bool]:
-    """Decode one still to uint8 (H,W) or (H,W,3), turned as its EXIF orientation says viewers show it (a camera
-    or phone photo of a screen is stored sideways and says so); returns (array, lossy)."""
+def _load(path: Path, every_page: bool = False) -> tuple[np.ndarray, bool]:
+    """Decode a still to uint8 (N,H,W) or (N,H,W,3), each picture turned as its EXIF orientation says viewers
+    show it (a phone photo of a screen is stored sideways and says so); returns (frames, lossy). N is 1, or
+    with `every_page` a multi-page TIFF's page count (a frame stack, as ImageJ saves one); 16-bit pages share
+    one window, so that brightness does not jump between frames."""
     from PIL import Image, ImageOps
 
     Image.MAX_IMAGE_PIXELS = None  # our own size check below gives the clearer message
     try:
         with Image.open(path) as opened:
-            check_size(path, 1, opened.height, opened.width, 3)
+            pages = getattr(opened, "n_frames", 1) if every_page and opened.format == "TIFF" else 1
+            check_size(path, pages, opened.height, opened.width, 3)
             lossy = opened.format in _LOSSY_FORMATS
-            im = ImageOps.exif_transpose(opened)
-            if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-                arr = window_to_uint8(np.asarray(im))
-            elif im.mode in ("L", "RGB"):
-                arr = np.asarray(im)
-            elif im.mode in ("LA", "1"):
-                arr = np.asarray(im.convert("L"))
-            else:  # P, RGBA, CMYK, YCbCr...: what a viewer shows
-                arr = np.asarray(im.convert("RGB"))
+            arrays = []
+            for k in range(pages):
+                opened.seek(k)
+                arrays.append(_page_array(ImageOps.exif_transpose(opened)))
     except UnreadableInput:
         raise
     except MemoryError:
         raise
     except Exception as e:
         raise UnreadableInput(f"{path}: not a readable image ({describe(e)})") from None
-    return np.array(arr, np.uint8), lossy
+    if len({a.shape[:2] for a in arrays}) > 1:
+        raise UnreadableInput(f"{path}: its pages differ in size ({', '.join(sorted({str(a.shape[:2]) for a in arrays}))})")
+    wide = [a.dtype != np.uint8 for a in arrays]
+    if any(wide):
+        windowed = iter(window_to_uint8(np.stack([a for a, w in zip(arrays, wide) if w])))
+        arrays = [next(windowed) if w else a for a, w in zip(arrays, wide)]
+    if len({a.ndim for a in arrays}) > 1:
+        arrays = [a if a.ndim == 3 else _grey_to_rgb(a) for a in arrays]
+    return np.stack(arrays).astype(np.uint8), lossy
+
+
+def _page_array(im) -> np.ndarray:
+    """One picture as uint8 (H,W) or (H,W,3), or a 16-bit/float one as its values (H,W) for a shared window."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        return np.asarray(im)
+    if im.mode in ("L", "RGB"):
+        return np.asarray(im)
+    if im.mode in ("LA", "1"):
+        return np.asarray(im.convert("L"))
+    return np.asarray(im.convert("RGB"))  # P, RGBA, CMYK, YCbCr...: what a viewer shows
 
 
 def read_image(path: Path) -> Clip:
-    arr, lossy = _load(path)
-    frames = maybe_grey(arr[None], lossy)
-    return Clip(frames, fps=1.0, source={"path": str(path), "format": "image", "lossy": lossy})
+    frames, lossy = _load(path, every_page=True)
+    return Clip(maybe_grey(frames, lossy), fps=1.0, source={"path": str(path), "format": "image", "lossy": lossy})
 
 
 def numbered_frames(folder: Path) -> list[Path]:
@@ -66,11 +82,13 @@ def read_frame_folder(folder: Path) -> Clip:
 
     files = numbered_frames(folder)
     first, lossy = _load(files[0])
+    first = first[0]
     check_size(folder, len(files), first.shape[0], first.shape[1], 3)
     out = np.empty((len(files), *first.shape), np.uint8)
     out[0] = first
     for i, p in enumerate(progress(files[1:], desc="reading frames", unit="frame"), start=1):
         arr, lossy_i = _load(p)
+        arr = arr[0]
         if arr.shape[:2] != first.shape[:2]:
             raise UnreadableInput(f"{p}: size {arr.shape[:2]} differs from the first frame's {first.shape[:2]}")
         if arr.ndim > out.ndim - 1:
