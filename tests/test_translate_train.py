@@ -192,6 +192,10 @@ BAD_TRAINING_SETUPS = {
     # NaN reached the optimiser, which stopped with a traceback; inf trained and exported all-NaN weights
     "learning rate not a number": ("lr: .nan\n", None, "lr must be a finite number, not nan"),
     "infinite learning rate": ("lr: .inf\n", None, "lr must be a finite number, not inf"),
+    # these three were internal errors (numpy's seed range; a float overflow in the optimiser) or a run that hung
+    "seed out of range": ("seed: -1\n", None, "seed must be a whole number from 0 to 2**32 - 1"),
+    "absurd learning rate": ("lr: 1e300\n", None, "lr and lr_d must be in (0, 1]"),
+    "horizon past any clip": ("horizon: 100000\n", None, "horizon must be at most 256"),
     "perceptual network that is not there": ("perceptual: bogus\n", None, "perceptual network 'bogus'"),
     "config not UTF-8": (b"\xff\xfe", None, "is not UTF-8 text"),
     "no clips": ("", "empty", "no training clips found"),

@@ -14,6 +14,7 @@ from ...errors import BadOption
 
 BASE_FILLS = ("pushpull", "navier-stokes")
 AT_LEAST_ONE = ("width", "refine_width", "horizon", "batch", "steps", "disc_width", "ckpt_every", "max_side")
+MAX_HORIZON = 256  # frames each way; the presets search 16-24, and every step of training builds 2 x horizon copies
 SHARES = ("temporal_dropout", "motion", "codec")  # probabilities
 KIND_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "text"}
 
@@ -80,8 +81,12 @@ class TranslateConfig:
                 raise BadOption(f"config field {name} is a share: between 0 and 1, not {getattr(self, name)}")
         if self.crop < 16 or self.crop % 4:
             raise BadOption(f"config field crop must be a multiple of 4, at least 16 (the networks halve it twice), not {self.crop}")
-        if self.lr <= 0 or self.lr_d <= 0 or not 0.0 <= self.ema < 1.0 or self.num_workers < 0:
-            raise BadOption("config fields lr and lr_d must be positive, ema in [0, 1), num_workers at least 0")
+        if not (0 < self.lr <= 1 and 0 < self.lr_d <= 1) or not 0.0 <= self.ema < 1.0 or self.num_workers < 0:
+            raise BadOption("config fields lr and lr_d must be in (0, 1], ema in [0, 1), num_workers at least 0")
+        if not 0 <= self.seed < 2**32:
+            raise BadOption(f"config field seed must be a whole number from 0 to 2**32 - 1, not {self.seed}")
+        if self.horizon > MAX_HORIZON:
+            raise BadOption(f"config field horizon must be at most {MAX_HORIZON} frames each way, not {self.horizon}")
         if min(self.w_hole, self.w_valid, self.w_temporal, self.w_adv, self.w_perceptual) < 0:
             raise BadOption("config loss weights (w_*) must not be negative")
         if self.base_fill not in BASE_FILLS:
