@@ -320,6 +320,36 @@ def test_resume_continues_only_the_same_run_and_keeps_its_earlier_logs(clip_fold
     assert min(logged) > 1  # the rows before the resume are still there, beside those after it
 
 
+def test_resume_refuses_to_undo_steps_or_redo_a_finished_run_and_leaves_the_folder_alone(clip_folder, tmp_path):
+    """Fewer --steps than done was an internal error that rewrote config.json; a finished run re-exported itself."""
+    cfg, run = TranslateConfig.tiny(), tmp_path / "run"  # 4 steps, checkpoint every 2
+    train(cfg, clip_folder, run, quiet=True, accelerator="cpu", devices=1)
+    before = sorted((p.relative_to(run), p.stat().st_mtime_ns) for p in run.rglob("*"))
+    with pytest.raises(BadOption, match="trained 4 steps already; --steps 2 would undo them"):
+        train(cfg.override(steps=2), clip_folder, run, resume=True, quiet=True, accelerator="cpu", devices=1)
+    with pytest.raises(BadOption, match="has done its 4 steps"):
+        train(cfg, clip_folder, run, resume=True, quiet=True, accelerator="cpu", devices=1)
+    assert sorted((p.relative_to(run), p.stat().st_mtime_ns) for p in run.rglob("*")) == before
+
+
+def test_a_run_folder_moved_and_resumed_twice_goes_on_from_its_latest_checkpoint(clip_folder, tmp_path):
+    """Lightning kept last.ckpt of the old path and wrote last-v1.ckpt: the second resume went back in time."""
+    import shutil
+
+    cfg = TranslateConfig.tiny()
+    train(cfg.override(steps=2), clip_folder, tmp_path / "run", quiet=True, accelerator="cpu", devices=1)
+    moved = tmp_path / "moved"
+    shutil.copytree(tmp_path / "run", moved)
+    train(cfg, clip_folder, moved, resume=True, quiet=True, accelerator="cpu", devices=1)
+    assert not list((moved / "checkpoints").glob("last-v*.ckpt"))
+    train(cfg.override(steps=6), clip_folder, moved, resume=True, quiet=True, accelerator="cpu", devices=1)
+    straight = tmp_path / "straight"
+    train(cfg.override(steps=6), clip_folder, straight, quiet=True, accelerator="cpu", devices=1)
+    a, b = _weights(straight), _weights(moved)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
 def test_a_run_stopped_before_its_first_checkpoint_can_start_again(clip_folder, tmp_path):
     """What a run killed early leaves (setup files, logs, no checkpoint) blocked both a rerun and --resume."""
     run = tmp_path / "run"

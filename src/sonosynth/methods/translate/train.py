@@ -71,8 +71,11 @@ def train(cfg: TranslateConfig, data: str | Path, out: str | Path, resume: bool 
         max_time={"minutes": max_minutes} if max_minutes else None,
         default_root_dir=str(out), logger=CSVLogger(str(out), name="logs", version=log_version(out, resume)),
         log_every_n_steps=min(10, cfg.ckpt_every),
+        # no version counter: a run folder moved or copied and resumed wrote last-v1.ckpt beside a stale last.ckpt,
+        # from which the next --resume started again
         callbacks=[ModelCheckpoint(dirpath=str(out / "checkpoints"), every_n_epochs=1, save_last=True, save_top_k=-1,
-                                   filename="epoch{epoch:03d}", auto_insert_metric_name=False)],
+                                   filename="epoch{epoch:03d}", auto_insert_metric_name=False,
+                                   enable_version_counter=False)],
         # "warn": CUDA has no deterministic backward for some ops (max pooling, bilinear upsampling); on the
         # CPU every op is deterministic either way, so a resumed CPU run still equals an uninterrupted one
         enable_progress_bar=not quiet, enable_model_summary=not quiet, deterministic="warn",
@@ -146,6 +149,19 @@ def check_same_run(out: Path, cfg: TranslateConfig, clip_names: list[str]) -> No
                         f"{', '.join(changed)} (only {', '.join(sorted(RESUMABLE_CHANGES))} may change)")
     if saved_clips != list(clip_names):
         raise BadOption(f"--resume continues the run as it was; --data gives other clips than {out / 'training_clips.txt'}")
+    done = checkpointed_epochs(out) * cfg.ckpt_every
+    if done > cfg.steps:
+        raise BadOption(f"--resume: {out} has trained {done} steps already; --steps {cfg.steps} would undo them "
+                        f"(give at least {done})")
+    if epochs_for(cfg.steps, cfg.ckpt_every) * cfg.ckpt_every <= done and (out / "translate.safetensors").is_file():
+        raise BadOption(f"--resume: {out} has done its {done} steps and exported {out / 'translate.safetensors'}; "
+                        "give more --steps to train further")
+
+
+def checkpointed_epochs(out: Path) -> int:
+    """Epochs (of `ckpt_every` steps) a run folder's checkpoints have done, from their names (epochNNN.ckpt)."""
+    numbers = [int(p.stem[5:]) for p in (out / "checkpoints").glob("epoch*.ckpt") if p.stem[5:].isdigit()]
+    return max(numbers, default=-1) + 1
 
 
 def stopped_message(out: Path, trainer) -> str:
