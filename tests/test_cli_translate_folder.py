@@ -147,6 +147,12 @@ def test_provenance_maps_land_beside_the_outputs_in_their_own_folder(dataset, ti
     ("no clips", "no clips found"),
     ("two clips, one output", "would both be written to"),
     ("a format that cannot be written", "--suffix must be one of"),
+    # these were checked clip by clip: one failed line per clip, then a log in a new output folder
+    ("weights that are not there", "does not exist"),
+    ("an unknown device", "--device must be"),
+    ("batch 0", "--batch must be"),
+    ("an unknown precision", "--precision must be"),
+    ("a file of the user's named like the log", "is not a log of this command"),
 ])
 def test_refused_before_any_work_in_one_line(case, expect, dataset, tmp_path):
     src, out, extra = dataset, tmp_path / "out", []
@@ -166,12 +172,23 @@ def test_refused_before_any_work_in_one_line(case, expect, dataset, tmp_path):
     elif case == "two clips, one output":
         shutil.copy(dataset / "c.png", dataset / "sub" / "d.png")
         extra = ["--suffix", ".mkv"]
+    elif case == "weights that are not there":
+        extra = ["--weights", str(tmp_path / "none.safetensors")]
+    elif case == "an unknown device":
+        extra = ["--device", "tpu"]
+    elif case == "batch 0":
+        extra = ["--batch", "0"]
+    elif case == "an unknown precision":
+        extra = ["--precision", "float16"]
+    elif case == "a file of the user's named like the log":
+        out.mkdir()
+        (out / "translate_log.csv").write_text("my notes\n")
     else:
         extra = ["--suffix", ".avi"]
-    before = sorted(tmp_path.rglob("*"))
+    before = sorted((p, p.stat().st_mtime_ns) for p in tmp_path.rglob("*"))
     r = run("translate-folder", str(src), "-o", str(out), *extra)
     assert r.returncode == 2 and expect in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert sorted(tmp_path.rglob("*")) == before  # nothing written, no folder made
+    assert sorted((p, p.stat().st_mtime_ns) for p in tmp_path.rglob("*")) == before  # nothing written, no folder made
 
 
 def test_the_model_is_loaded_once_for_the_whole_folder(dataset, tiny_weights, tmp_path):

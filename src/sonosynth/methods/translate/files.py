@@ -177,8 +177,11 @@ def translate_folder(src_dir: Path, out_dir: Path, translator: Callable[[], Tran
     refuses (a full disk) stops the batch. `translator` is called at most once; `echo(line, failed)` hears of
     each clip as it is done."""
     jobs, passed_over = plan_folder(src_dir, out_dir, suffix, maps_dir)
-    translate_one = functools.partial(translate_file, translator=functools.cache(translator), speckle=speckle, crf=crf)
-    # the model is loaded by the first clip that needs it, then reused
+    check_log_is_ours(out_dir / FOLDER_LOG)
+    model = functools.cache(translator)  # loaded once, then reused
+    if overwrite or any(not out.is_file() for _, out, _ in jobs):
+        model()  # a bad --weights, --device, --batch or --precision: one line before any folder or clip
+    translate_one = functools.partial(translate_file, translator=model, speckle=speckle, crf=crf)
     rows: list[dict] = []
     logged, logged_at = 0, -LOG_EVERY_S  # rows in the log on disk, and when it was written
     with contextlib.ExitStack() as folders:  # folders made for outputs are removed again if left empty
@@ -208,10 +211,8 @@ def translate_folder(src_dir: Path, out_dir: Path, translator: Callable[[], Tran
 
 def _one(src: Path, out: Path, where: Path | None, src_dir: Path, out_dir: Path, translate_one: Callable[..., Translated],
          overwrite: bool, make_folder: Callable[[Path], object]) -> dict:
-    row = {"source": str(src.relative_to(src_dir)), "output": str(out.relative_to(out_dir)),
-           "provenance": "" if where is None else str(where), "status": "",
-           "frames": "", "height": "", "width": "", "fps": "", "changed": "", "rebuilt": "", "inferred": "", "seconds": "",
-           "reason": ""}
+    row = dict.fromkeys(LOG_FIELDS, "") | {"source": str(src.relative_to(src_dir)), "output": str(out.relative_to(out_dir)),
+                                           "provenance": "" if where is None else str(where)}
     if out.is_file() and not overwrite:
         if where is None or where.is_file():
             row.update(status="kept", reason="the output exists (--overwrite redoes it)")
@@ -229,6 +230,23 @@ def _one(src: Path, out: Path, where: Path | None, src_dir: Path, out_dir: Path,
     row.update({**asdict(done), "status": "translated", "changed": f"{done.changed:.5f}", "rebuilt": f"{done.rebuilt:.5f}",
                 "inferred": f"{done.inferred:.4f}", "seconds": f"{time.perf_counter() - started:.2f}"})
     return row
+
+
+LOG_FIELDS = ("source", "output", "provenance", "status", "frames", "height", "width", "fps", "changed", "rebuilt",
+              "inferred", "seconds", "reason")
+
+
+def check_log_is_ours(path: Path) -> None:
+    """The log replaces an earlier run's log, never a file of the user's that happens to bear its name."""
+    if not path.exists():
+        return
+    try:
+        with path.open(newline="") as fh:
+            header = next(csv.reader(fh), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        header = []
+    if tuple(header) != LOG_FIELDS:
+        raise BadOption(f"{path} exists and is not a log of this command: move it, or choose another output folder")
 
 
 def _write_log(path: Path, rows: list[dict]) -> None:
