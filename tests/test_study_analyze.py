@@ -108,15 +108,17 @@ def test_analyze_reads_only_and_never_writes_among_user_files(tmp_path):
 
 
 def test_create_never_replaces_a_folder_of_user_files_but_replaces_its_own_study(tmp_path):
-    """With --overwrite, create replaces an earlier study; the real clips' folder as -o is refused and kept."""
+    """With --overwrite, create replaces an earlier study; the real clips' folder as -o, or a folder inside the
+    synthetic clips' (whose media and key the next study would count as synthetic clips), is refused and kept."""
     write_demo_clips(tmp_path / "real", 2, False)
     write_demo_clips(tmp_path / "syn", 2, True)
     clips = sorted(p.name for p in (tmp_path / "real").iterdir())
     run = [sys.executable, "-m", "sonosynth.cli", "-q", "study", "create", "--real", str(tmp_path / "real"),
            "--synthetic", str(tmp_path / "syn"), "--cases", "2"]
-    r = subprocess.run(run + ["-o", str(tmp_path / "real"), "--overwrite"], capture_output=True, text=True)
-    assert r.returncode == 2 and "not part of a study" in r.stderr and r.stderr.count("\n") == 1
-    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == clips
+    for inside in (tmp_path / "real", tmp_path / "syn" / "study"):
+        r = subprocess.run(run + ["-o", str(inside), "--overwrite"], capture_output=True, text=True)
+        assert r.returncode == 2 and "must lie outside the --" in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == clips and not (tmp_path / "syn" / "study").exists()
     for _ in range(2):
         r = subprocess.run(run + ["-o", str(tmp_path / "s"), "--overwrite"], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr

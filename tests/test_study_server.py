@@ -116,6 +116,7 @@ def test_leak_probe_served_media_do_not_separate_classes(study, server):
         for k, v in f.items():
             feats.setdefault(k, []).append(v)
         labels.append(key[nxt["case"]])
+        assert "etag" not in r.headers and "last-modified" not in r.headers  # as docs/study.md says: they were sent
         cl.post("api/answer", data={"case": nxt["case"], "verdict": "real", "confidence": "1", "realism": "3"})
     labels = np.array(labels)
     assert labels.sum() == 25

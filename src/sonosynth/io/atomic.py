@@ -206,3 +206,13 @@ def check_replaceable_folder(out: str | os.PathLike, own: Iterable[str], what: s
     if entries and not overwrite:
         raise OutputExists(f"{out} already holds a {what}; pass --overwrite to replace it")
     return out
+
+
+def check_apart(folder: str | os.PathLike | None, what: str, source: str | os.PathLike, source_what: str) -> None:
+    """An output `folder` (None: not asked for) must lie outside an input folder and not hold it: a second run
+    would take the outputs for inputs, and what they hold (a study's key, say) would sit among the user's files."""
+    if folder is None:
+        return
+    inside, outside = Path(source).resolve(), Path(folder).resolve()
+    if inside == outside or inside in outside.parents or outside in inside.parents:
+        raise BadOption(f"the {what} {folder} must lie outside the {source_what} {source}, and not hold it")

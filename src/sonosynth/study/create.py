@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BadOption, OutputExists, UnreadableInput
-from ..io.atomic import atomic_folder, check_replaceable_folder
+from ..io.atomic import atomic_folder, check_apart, check_replaceable_folder
 from ..progress import progress
 from . import db, media
 
@@ -111,6 +111,8 @@ def create_study(real_dir: Path, synthetic_dir: Path, out: Path, opts: StudyOpti
         raise BadOption(f"--raters must be between 1 and 500, got {opts.raters}")
     if Path(real_dir).resolve() == Path(synthetic_dir).resolve():
         raise BadOption("--real and --synthetic are the same folder: a reader could not be right or wrong")
+    for source, what in ((real_dir, "--real folder"), (synthetic_dir, "--synthetic folder")):
+        check_apart(out, "study folder", source, what)  # its media and key would be read as clips of that class
     if out.exists() and not overwrite:
         raise OutputExists(f"{out} exists; pass --overwrite to replace it (its answers would be lost)")
     check_replaceable_folder(out, STUDY_FILES, "study", overwrite)

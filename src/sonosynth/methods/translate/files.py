@@ -23,7 +23,7 @@ import numpy as np
 from ...clip import Clip
 from ...errors import BadOption, Interrupted, UserError, one_line
 from ...io import WRITE_FORMATS, check_clip_outputs, read_clip, write_clip, write_clips
-from ...io.atomic import atomic_path, made_folder
+from ...io.atomic import atomic_path, check_apart, made_folder
 from ...io.detect import DICOM_EXT, IMAGE_EXT, META_EXT, VIDEO_EXT, check_readable, sniff
 from .pipeline import INFERRED, Translator, translate
 
@@ -123,11 +123,8 @@ def plan_folder(src_dir: Path, out_dir: Path, suffix: str | None = None,
     src_dir = check_readable(src_dir)
     if not src_dir.is_dir():
         raise BadOption(f"{src_dir} is a file: give a folder of clips (or use `sonosynth translate` for one clip)")
-    inside = src_dir.resolve()
     for folder, what in ((out_dir, "output folder"), (maps_dir, "--provenance folder")):
-        outside = None if folder is None else folder.resolve()
-        if outside is not None and (inside == outside or inside in outside.parents or outside in inside.parents):
-            raise BadOption(f"the {what} {folder} must lie outside the input folder {src_dir}, and not hold it")
+        check_apart(folder, what, src_dir, "input folder")
     jobs, passed_over, claimed = [], 0, {}
     for path in sorted(_visible_files(src_dir)):
         if not _is_clip(path):
