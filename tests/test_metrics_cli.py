@@ -284,3 +284,16 @@ def test_a_real_clip_without_its_fake_is_named_in_a_warning(cli, pair, tmp_path)
     note = "1 real clip(s) have no fake of the same name and are left out of every score: b.npz"
     assert note in r.stderr and note in m["warnings"] and m["paired"]["summary"]["ssim"]["n"] == 1
 
+
+
+def test_pairs_matched_by_order_because_names_differ_are_named_in_a_warning(cli, pair, tmp_path):
+    """Equal counts with other names pair by sorted order: silently, that scored one clip against another's fake."""
+    for side, name in (("real", "a.npz"), ("fake", "translated_a.npz")):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / name).write_bytes((pair / f"{side}.npz").read_bytes())
+    out = tmp_path / "report"
+    r = cli("--quiet", "evaluate", "--real", tmp_path / "real", "--fake", tmp_path / "fake", "--pairs", "--metrics", "ssim",
+            "-o", out)
+    assert r.returncode == 0, r.stderr
+    note = "1 pair(s) matched by sorted order, not by name (the names differ): a.npz with translated_a.npz"
+    assert note in r.stderr and any(w.startswith(note) for w in json.loads((out / "metrics.json").read_text())["warnings"])

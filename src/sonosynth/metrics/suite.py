@@ -148,6 +148,11 @@ def run(real: Path, fake: Path, opts: Options) -> dict:
     if unpaired:
         names = ", ".join(p.name for p in unpaired[:5]) + (", ..." if len(unpaired) > 5 else "")
         skipped.append(f"{len(unpaired)} real clip(s) have no fake of the same name and are left out of every score: {names}")
+    by_order = [(rp, fp) for rp, fp in pairs if rp.stem != fp.stem]
+    if by_order:
+        shown = ", ".join(f"{rp.name} with {fp.name}" for rp, fp in by_order[:3]) + (", ..." if len(by_order) > 3 else "")
+        skipped.append(f"{len(by_order)} pair(s) matched by sorted order, not by name (the names differ): {shown}; "
+                       "name each fake as its real clip if that is not the pairing meant")
     shared_mask = read_mask(opts.mask) if opts.mask and not opts.mask.is_dir() else None
     _check_weights(opts)
     if opts.pairs:
