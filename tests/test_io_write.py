@@ -214,3 +214,20 @@ def test_fps_a_format_cannot_store_is_refused_not_changed(tmp_path, ext, fps):
 def test_extreme_fps_within_a_format_survive(tmp_path, ext, fps):
     write_clip(Clip(GREY, fps=fps), tmp_path / f"c{ext}")
     assert read_clip(tmp_path / f"c{ext}").fps == pytest.approx(fps, rel=1e-6)
+
+
+def test_outputs_get_the_usual_permissions_even_from_writers_that_make_their_file_anew(tmp_path):
+    """Clips were 0644 under umask 022, exported weights 0600: safetensors replaces the temporary it is given."""
+    from sonosynth.methods.translate.config import TranslateConfig
+    from sonosynth.methods.translate.model import Generator
+    from sonosynth.methods.translate.weights import save_weights
+
+    umask = os.umask(0o022)
+    try:
+        cfg = TranslateConfig.tiny()
+        save_weights(Generator(cfg).state_dict(), cfg, tmp_path / "w.safetensors")
+        write_clip(Clip(GREY, fps=10), tmp_path / "c.mkv")
+    finally:
+        os.umask(umask)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes == {"w.safetensors": 0o644, "w.json": 0o644, "c.mkv": 0o644}, modes

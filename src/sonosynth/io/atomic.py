@@ -130,12 +130,14 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Pa
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; an output should get the usual permissions
     try:
         with refusals_named(target):
             yield tmp_path
             if target.exists() and not overwrite:  # appeared while we were writing
                 raise OutputExists(f"output {target} exists; pass --overwrite to replace it")
+            # mkstemp makes 0600, and some writers (safetensors) make their file anew: an output gets the usual
+            # permissions, set once it is written
+            os.chmod(tmp_path, 0o666 & ~umask)
             os.replace(tmp_path, target)
     finally:
         _forget(tmp_path)
