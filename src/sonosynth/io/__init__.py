@@ -114,7 +114,7 @@ def encode_clip(clip: Clip, tmp: Path, crf: int = 23) -> None:
 
         write_mkv(clip, tmp)
     elif ext == ".gif":
-        from .video import write_gif
+        from .gif import write_gif
 
         write_gif(clip, tmp)
     elif ext == ".npz":

@@ -50,9 +50,7 @@ def _load(path: Path, every_page: bool = False) -> tuple[np.ndarray, bool]:
 
 def _page_array(im) -> np.ndarray:
     """One picture as uint8 (H,W) or (H,W,3), or a 16-bit/float one as its values (H,W) for a shared window."""
-    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        return np.asarray(im)
-    if im.mode in ("L", "RGB"):
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F", "L", "RGB"):
         return np.asarray(im)
     if im.mode in ("LA", "1"):
         return np.asarray(im.convert("L"))
