@@ -91,10 +91,12 @@ class VideoStream:
 
 
 @contextlib.contextmanager
-def encoder(path: Path, fps: float, first: np.ndarray, crf: int = 23) -> Iterator[Callable[[np.ndarray], None]]:
+def encoder(path: Path, fps: float, first: np.ndarray, crf: int = 23,
+            plain_c: bool = False) -> Iterator[Callable[[np.ndarray], None]]:
     """Open an encoder for `path` (.mp4: H.264 yuv420p, +faststart; .mkv: FFV1 gray/bgr0, lossless) sized by the
     first frame, yield a function that appends one frame, flush on success. Odd sides for yuv420p are padded by
-    replicating the last row/column."""
+    replicating the last row/column. `plain_c`: x264 without its SIMD code, slower but the same bytes every
+    run (`VideoStreamWriter`)."""
     import av
 
     ext = path.suffix.lower()
@@ -113,8 +115,11 @@ def encoder(path: Path, fps: float, first: np.ndarray, crf: int = 23) -> Iterato
         stream.height, stream.width, stream.pix_fmt = h + pad[0], w + pad[1], pix_fmt
         # x264's output depends on its thread count, which it otherwise takes from the CPUs the process may use:
         # with a fixed count the same clip gives the same file however many CPUs there are (tested on 1 and 2)
-        stream.options = ({"crf": str(int(crf)), "preset": "medium", "threads": str(H264_THREADS)} if codec == "libx264"
-                          else {"level": "3"})
+        if codec == "libx264":
+            stream.options = {"crf": str(int(crf)), "preset": "medium", "threads": str(H264_THREADS)} | (
+                {"x264-params": "asm=0"} if plain_c else {})
+        else:
+            stream.options = {"level": "3"}
 
         def write(frame: np.ndarray) -> None:
             if frame.shape != first.shape:
@@ -133,7 +138,11 @@ def encoder(path: Path, fps: float, first: np.ndarray, crf: int = 23) -> Iterato
 class VideoStreamWriter:
     """Frame-by-frame, atomic writer of .mp4 or .mkv: the file appears only once every frame is in.
 
-    `into`: a temporary of `io.atomic.atomic_paths` to write instead, for outputs that must land together."""
+    `into`: a temporary of `io.atomic.atomic_paths` to write instead, for outputs that must land together.
+    H.264 runs as plain C code (`encoder`'s `plain_c`): with its SIMD code, frames whose sides are not
+    multiples of 16, handed over one at a time between other work (a translation), came out as other bytes
+    from run to run (0.36 grey levels apart on average for a 386² lung clip), likely from memory x264 reads
+    but has not set. Plain C encoded the same clip identically every run, at about 70 frames/s at 386²."""
 
     def __init__(self, path: str | os.PathLike, fps: float, overwrite: bool = False, crf: int = 23,
                  into: Path | None = None):
@@ -150,7 +159,7 @@ class VideoStreamWriter:
     def write(self, frame: np.ndarray) -> None:
         """Append one uint8 frame (H,W) or (H,W,3); all frames must share size and kind."""
         if self._write is None:
-            self._write = self._stack.enter_context(encoder(self.tmp, self.fps, frame, self.crf))
+            self._write = self._stack.enter_context(encoder(self.tmp, self.fps, frame, self.crf, plain_c=True))
         self._write(frame)
 
     def __exit__(self, exc_type, exc, tb):
