@@ -161,7 +161,7 @@ def _stated_video_end(container, stream) -> float | None:
     start = float((stream.start_time or 0) * stream.time_base) if stream.time_base else 0.0
     if stream.duration and stream.time_base:
         return start + float(stream.duration * stream.time_base)
-    tag = stream.metadata.get("DURATION") or stream.metadata.get("duration")
+    tag = stream.metadata.get("DURATION")
     if tag:
         try:
             hours, minutes, seconds = tag.split(":")

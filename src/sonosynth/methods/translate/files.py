@@ -29,6 +29,8 @@ from .pipeline import INFERRED, Translator, translate
 
 FOLDER_LOG = "translate_log.csv"  # written into the output folder; replaced by each run over the folder
 LOG_EVERY_S = 5.0  # the log is rewritten at most this often while a batch runs, so a killed batch leaves one
+LOG_FIELDS = ("source", "output", "provenance", "status", "frames", "height", "width", "fps", "changed", "rebuilt",
+              "inferred", "seconds", "reason")  # the log's columns; its header tells an earlier log from a user's file
 CLIP_EXT = VIDEO_EXT | IMAGE_EXT | DICOM_EXT | META_EXT | {".npz"}
 LOSSLESS_VIDEO = ".mkv"  # where the input's own format cannot be written: nothing is lost beyond the input
 PROVENANCE_FORMATS = (".mkv", ".npz", ".png")  # lossless: a map's three levels must come back as written
@@ -229,10 +231,6 @@ def _one(src: Path, out: Path, where: Path | None, src_dir: Path, out_dir: Path,
     return row
 
 
-LOG_FIELDS = ("source", "output", "provenance", "status", "frames", "height", "width", "fps", "changed", "rebuilt",
-              "inferred", "seconds", "reason")
-
-
 def check_log_is_ours(path: Path) -> None:
     """The log replaces an earlier run's log, never a file of the user's that happens to bear its name."""
     if not path.exists():
@@ -248,7 +246,7 @@ def check_log_is_ours(path: Path) -> None:
 
 def _write_log(path: Path, rows: list[dict]) -> None:
     text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer = csv.DictWriter(text, fieldnames=LOG_FIELDS)
     writer.writeheader()
     writer.writerows(rows)
     with atomic_path(path, overwrite=True) as tmp:
